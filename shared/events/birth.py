@@ -1,0 +1,84 @@
+"""The birth input: one person's birth data (`../shared/hd/SPEC.md` section 6).
+
+Used as the `birth` object of `POST /v1/readings`, inside `reading.requested`,
+and as one line of the chart CLI. Checks here are the ones that need no
+ephemeris or gazetteer; the chart service reports the rest as error codes.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import date as Date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d))?$")
+_OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
+
+
+class Place(BaseModel):
+    """Coordinates (decimal degrees, north and east positive), or a name to resolve."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] | None = Field(
+        None, description="ISO 3166-1 alpha-2 code narrowing a name lookup."
+    )
+
+    @model_validator(mode="after")
+    def _coordinates_or_name(self) -> Place:
+        has_lat, has_lon = self.latitude is not None, self.longitude is not None
+        if has_lat != has_lon:
+            raise ValueError("latitude and longitude must be given together")
+        if not has_lat and not self.name:
+            raise ValueError("give latitude and longitude, or a name")
+        return self
+
+    @property
+    def has_coordinates(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+class BirthInput(BaseModel):
+    """Date and local wall-clock time at the place of birth."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(max_length=200)] | None = Field(None, description="Echoed.")
+    date: Date = Field(description="Local date, `YYYY-MM-DD`.", examples=["1948-04-09"])
+    time: str = Field(description="Local wall time, `HH:MM` or `HH:MM:SS`.", examples=["00:14"])
+    place: Place
+    timezone: str | None = Field(None, description="IANA zone; from the coordinates if unset.")
+    utc_offset: str | None = Field(
+        None, description="Pins the offset (`+05:45`), overriding the zone's rules."
+    )
+
+    @field_validator("time")
+    @classmethod
+    def _check_time(cls, v: str) -> str:
+        if not _TIME.match(v):
+            raise ValueError("must be HH:MM or HH:MM:SS (24-hour clock)")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {v!r}") from None
+        return v
+
+    @field_validator("utc_offset")
+    @classmethod
+    def _check_offset(cls, v: str | None) -> str | None:
+        if v is not None and not _OFFSET.match(v):
+            raise ValueError("must be +HH:MM or -HH:MM between -14:00 and +14:00")
+        return v

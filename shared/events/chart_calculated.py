@@ -1,0 +1,18 @@
+"""`chart.calculated`: the chart is computed; the reader takes it."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.events.chart import Chart
+from shared.events.reading_requested import ReadingOptions
+
+TYPE = "chart.calculated"
+SCHEMA_VERSION = "1.0"
+
+
+class ChartCalculated(ReadingOptions):
+    reading_id: str
+    version: int = Field(1, ge=1)
+    chart: Chart
+    duration_s: float = Field(ge=0, description="Compute time of the chart.")

@@ -1,0 +1,31 @@
+"""`reading.requested`: intake accepted a reading; the chart service takes it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.birth import BirthInput
+
+TYPE = "reading.requested"
+SCHEMA_VERSION = "1.0"
+
+Agent = Literal["personality", "business", "relationship", "crisis"]
+Language = Literal["en", "de"]
+
+
+class ReadingOptions(BaseModel):
+    """What the reader needs besides the chart; carried along so no worker reads the DB."""
+
+    agent: Agent = "personality"
+    language: Language = "en"
+    user_id: str | None = None
+
+
+class ReadingRequested(ReadingOptions):
+    model_config = ConfigDict(extra="forbid")
+
+    reading_id: str
+    version: int = Field(1, ge=1, description="Reading version; a regeneration is version 2+.")
+    birth: BirthInput

@@ -1,0 +1,38 @@
+"""Every name the services share on the bus and in metrics, in one place.
+
+Manifests (KEDA triggers, alerts) and docs are checked against these names, so
+change them here and nowhere else.
+"""
+
+# One stream holds every pipeline event. Limits retention (not WorkQueue): the
+# status service reads every subject while chart and reader each read one, and
+# WorkQueue streams refuse overlapping consumers. History lives in Postgres.
+STREAM = "READINGS"
+
+# Subjects carry the reading id as their last token, so "the last event of
+# this type for this reading" is one direct lookup (used by status to answer a
+# poll that races the projection) and KEDA can read lag per consumer.
+SUBJECT_PREFIX = "hd"
+STREAM_SUBJECTS = [f"{SUBJECT_PREFIX}.>"]
+
+
+def subject_for(event_type: str, reading_id: str) -> str:
+    """The subject an event of `event_type` about `reading_id` is published on."""
+    return f"{SUBJECT_PREFIX}.{event_type}.{reading_id}"
+
+
+def subject_filter(event_type: str) -> str:
+    """The filter that matches every event of `event_type`, whatever the reading."""
+    return f"{SUBJECT_PREFIX}.{event_type}.*"
+
+
+# Durable consumers: one per service, shared by all its replicas (the work split).
+CHART_CONSUMER = "chart"
+READER_CONSUMER = "reader"
+STATUS_CONSUMER = "status"
+
+# Header JetStream uses to drop a duplicate publish inside the duplicate window.
+MSG_ID_HEADER = "Nats-Msg-Id"
+
+# Prefix of every Prometheus metric the project exports.
+METRIC_PREFIX = "hd"

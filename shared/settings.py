@@ -1,0 +1,115 @@
+"""Settings: every environment variable the services read, typed, read once.
+
+No other module reads `os.environ`. Each service subclasses `BaseServiceSettings`
+with only its own fields. An invalid value stops start-up with a message that
+names the variable (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BaseServiceSettings(BaseSettings):
+    """What every service needs: the broker, logging, the drain bound."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222",
+        description="Broker URL(s), comma-separated. `make run` starts an embedded one when unset.",
+    )
+    nats_connect_timeout_s: float = Field(2.0, gt=0, le=60)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto", description="`auto`: console on a terminal, JSON otherwise."
+    )
+    drain_timeout_s: float = Field(
+        20.0, gt=0, le=600,
+        description="On SIGTERM, how long in-flight work may take before it is released.",
+    )
+    stream_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas of the stream.")
+
+
+class HttpSettings(BaseServiceSettings):
+    """Services that serve an API."""
+
+    http_host: str = "0.0.0.0"  # noqa: S104 - a service in a pod listens on all interfaces
+
+
+class IntakeSettings(HttpSettings):
+    intake_port: int = Field(8080, ge=1, le=65535)
+    status_base_url: str = Field(
+        "",
+        description="Public base URL of the status service for Location/SSE links; "
+        "empty = same origin (an ingress routes both).",
+    )
+    publish_timeout_s: float = Field(2.0, gt=0, le=30)
+
+
+class StatusSettings(HttpSettings):
+    status_port: int = Field(8081, ge=1, le=65535)
+    database_url: SecretStr = Field(SecretStr("postgresql://postgres@127.0.0.1:5432/postgres"))
+    database_pool_size: int = Field(10, ge=1, le=200)
+    status_batch_size: int = Field(256, ge=1, le=4096)
+    sse_heartbeat_s: float = Field(15.0, gt=0, le=300)
+
+
+class ChartSettings(BaseServiceSettings):
+    chart_ops_port: int = Field(9101, ge=1, le=65535)
+    chart_batch_size: int = Field(64, ge=1, le=1024)
+
+
+class ReaderSettings(BaseServiceSettings):
+    reader_ops_port: int = Field(9102, ge=1, le=65535)
+    reader_concurrency: int = Field(200, ge=1, le=5000)
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout_s: float = Field(120.0, gt=0, le=3600)
+    openai_max_retries: int = Field(2, ge=0, le=10)
+    reader_provider: Literal["auto", "openai", "offline"] = Field(
+        "auto", description="`auto`: openai when OPENAI_API_KEY is set, else offline."
+    )
+
+
+class LauncherSettings(BaseSettings):
+    """What `make run` reads: where the embedded broker and database live."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    data_dir: Path = Path(".data")
+    nats_url: str | None = None
+    database_url: SecretStr | None = None
+    intake_port: int = Field(8080, ge=1, le=65535)
+    status_port: int = Field(8081, ge=1, le=65535)
+    chart_ops_port: int = Field(9101, ge=1, le=65535)
+    reader_ops_port: int = Field(9102, ge=1, le=65535)
+    embedded_nats_port: int = Field(4222, ge=1, le=65535)
+    embedded_pg_port: int = Field(5433, ge=1, le=65535)
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line per bad variable: `INTAKE_PORT: Input should be ... (got 'abc')`."""
+    lines = []
+    for err in exc.errors():
+        name = "_".join(str(p) for p in err["loc"]).upper() or "settings"
+        lines.append(f"invalid setting {name}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(cls: type[S]) -> S:
+    """Read settings from the environment, or exit 2 naming each bad variable."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        print(describe_error(exc), file=sys.stderr)
+        raise SystemExit(2) from None
