@@ -72,7 +72,6 @@ class ReaderSettings(BaseServiceSettings):
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
     openai_timeout_s: float = Field(120.0, gt=0, le=3600)
-    openai_max_retries: int = Field(2, ge=0, le=10)
     reader_provider: Literal["auto", "openai", "offline"] = Field(
         "auto", description="`auto`: openai when OPENAI_API_KEY is set, else offline."
     )

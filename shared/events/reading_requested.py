@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from shared.events.birth import BirthInput
 
@@ -24,8 +24,6 @@ class ReadingOptions(BaseModel):
 
 
 class ReadingRequested(ReadingOptions):
-    model_config = ConfigDict(extra="forbid")
-
     reading_id: str
     version: int = Field(1, ge=1, description="Reading version; a regeneration is version 2+.")
     birth: BirthInput

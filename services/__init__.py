@@ -1,0 +1,1 @@
+"""The four services; each runs as `python -m services.<name>`."""

@@ -1,0 +1,29 @@
+"""Run the chart service: `python -m services.chart`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.chart.handlers import failure, handle_batch
+from shared.bus.topology import CHART
+from shared.runner import Runtime, run_service
+from shared.settings import ChartSettings
+
+
+async def setup(rt: Runtime[Any]) -> None:
+    settings: ChartSettings = rt.settings
+    await rt.add_consumer(
+        CHART,
+        batch_handler=handle_batch,
+        concurrency=settings.chart_batch_size,
+        batch_size=settings.chart_batch_size,
+        on_failure=failure,
+    )
+
+
+def main() -> None:
+    run_service("chart", ChartSettings, setup, port=lambda s: s.chart_ops_port)
+
+
+if __name__ == "__main__":
+    main()

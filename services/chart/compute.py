@@ -1,0 +1,130 @@
+"""Charts for a batch of births: resolve each birth, then one vectorised ephemeris pass."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+from skyfield.timelib import Time
+
+from services.chart import ephemeris
+from services.chart.birth_moment import resolve_birth
+from services.chart.errors import ChartError
+from services.chart.wheel import decompose, opposite, wheel_index
+from shared.events.birth import BirthInput
+from shared.events.chart import (
+    BODIES,
+    Activation,
+    Activations,
+    Chart,
+    ChartActivations,
+    Engine,
+    Moment,
+    ResolvedBirth,
+)
+
+ENGINE_VERSION: Final = "1.0.0"
+"""Version of the calculation; bump when any computed value can change."""
+
+_SUN, _EARTH = BODIES.index("sun"), BODIES.index("earth")
+_NORTH, _SOUTH = BODIES.index("north_node"), BODIES.index("south_node")
+_UTC_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _birth_times(instants: Sequence[datetime]) -> Time:
+    """Return a skyfield Time array for aware UTC datetimes (whole seconds)."""
+
+    def column(attr: str) -> NDArray[np.int64]:
+        return np.array([getattr(d, attr) for d in instants], dtype=np.int64)
+
+    return ephemeris.timescale().utc(
+        column("year"),
+        column("month"),
+        column("day"),
+        column("hour"),
+        column("minute"),
+        column("second").astype(np.float64),
+    )
+
+
+def _side(longitudes: list[float], wheel_rows: list[list[int]]) -> Activations:
+    """Build one side's 13 activations from its longitudes and wheel rows."""
+    by_body: dict[str, Activation] = {}
+    for i, body in enumerate(BODIES):
+        gate, line, color, tone, base = (row[i] for row in wheel_rows)
+        lon = round(longitudes[i], 6) % 360.0
+        by_body[body] = Activation(
+            longitude=lon, gate=gate, line=line, color=color, tone=tone, base=base
+        )
+    return Activations(**by_body)
+
+
+def _wheel_rows(lons: NDArray[np.float64]) -> list[list[list[int]]]:
+    """Return wheel values as nested lists indexed [chart][quantity][body]."""
+    k = wheel_index(lons)
+    # Earth and South Node are exactly opposite: derive them from the base index.
+    k[..., _EARTH] = opposite(k[..., _SUN])
+    k[..., _SOUTH] = opposite(k[..., _NORTH])
+    stacked = np.stack(decompose(k), axis=-2)  # (..., 5 quantities, 13 bodies)
+    rows: list[list[list[int]]] = stacked.tolist()
+    return rows
+
+
+def _charts(
+    births: Sequence[BirthInput], resolved: Sequence[ResolvedBirth], instants: Sequence[datetime]
+) -> list[Chart]:
+    """Compute the charts of resolved births in one batch."""
+    t_birth = _birth_times(instants)
+    personality = ephemeris.longitudes(t_birth)
+    t_design = ephemeris.design_times(t_birth, personality[:, _SUN])
+    design = ephemeris.longitudes(t_design)
+    design_utc: list[str] = list(np.atleast_1d(t_design.utc_strftime(_UTC_FORMAT)))
+    p_wheel, d_wheel = _wheel_rows(personality), _wheel_rows(design)
+    p_lons, d_lons = personality.tolist(), design.tolist()
+    engine = Engine(version=ENGINE_VERSION)
+    return [
+        Chart(
+            id=birth.id,
+            birth=echo,
+            design=Moment(utc=design_utc[i]),
+            activations=ChartActivations(
+                personality=_side(p_lons[i], p_wheel[i]),
+                design=_side(d_lons[i], d_wheel[i]),
+            ),
+            engine=engine,
+        )
+        for i, (birth, echo) in enumerate(zip(births, resolved, strict=True))
+    ]
+
+
+def compute_charts(births: Sequence[BirthInput]) -> list[Chart | ChartError]:
+    """Compute charts in input order; a birth that cannot be charted yields its ChartError."""
+    results: list[Chart | ChartError | None] = [None] * len(births)
+    positions: list[int] = []
+    resolved: list[ResolvedBirth] = []
+    instants: list[datetime] = []
+    for i, birth in enumerate(births):
+        try:
+            utc, echo = resolve_birth(birth)
+        except ChartError as error:
+            results[i] = error
+            continue
+        positions.append(i)
+        resolved.append(echo)
+        instants.append(utc)
+    if positions:
+        charts = _charts([births[i] for i in positions], resolved, instants)
+        for i, chart in zip(positions, charts, strict=True):
+            results[i] = chart
+    return [r for r in results if r is not None]
+
+
+def compute_chart(birth: BirthInput) -> Chart:
+    """Compute one chart, raising ChartError if the birth cannot be charted."""
+    result = compute_charts([birth])[0]
+    if isinstance(result, ChartError):
+        raise result
+    return result

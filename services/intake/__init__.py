@@ -1,0 +1,1 @@
+"""Intake: accepts birth data over HTTP and publishes `reading.requested`."""

@@ -1,0 +1,21 @@
+"""Run the intake service: `python -m services.intake`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.intake.api import routes
+from shared.runner import Runtime, run_service
+from shared.settings import IntakeSettings
+
+
+async def setup(rt: Runtime[Any]) -> None:
+    rt.app.add_routes(routes(rt.settings, rt.publisher))
+
+
+def main() -> None:
+    run_service("intake", IntakeSettings, setup, port=lambda s: s.intake_port)
+
+
+if __name__ == "__main__":
+    main()

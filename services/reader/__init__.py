@@ -1,0 +1,1 @@
+"""Reader: turns a chart into a written reading (OpenAI-compatible LLM or offline composer)."""

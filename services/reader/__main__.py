@@ -1,0 +1,37 @@
+"""Run the reader service: `python -m services.reader`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.reader.handlers import ReadingWriter, failure
+from services.reader.providers import select_provider
+from shared.bus.topology import READER
+from shared.logging import get_logger
+from shared.runner import Runtime, run_service
+from shared.settings import ReaderSettings
+
+log = get_logger(__name__)
+
+
+async def setup(rt: Runtime[Any]) -> None:
+    settings: ReaderSettings = rt.settings
+    provider = select_provider(settings)
+    log.info("reading provider", provider=provider.name, model=provider.model)
+    writer = ReadingWriter(provider, rt.publisher)
+    await rt.add_consumer(
+        READER,
+        handler=writer.handle,
+        concurrency=settings.reader_concurrency,
+        batch_size=min(settings.reader_concurrency, 256),
+        on_failure=failure,
+    )
+    rt.on_cleanup(provider.close)
+
+
+def main() -> None:
+    run_service("reader", ReaderSettings, setup, port=lambda s: s.reader_ops_port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Coalesce streamed text into `reading.delta` events so the bus is not flooded."""
+
+from __future__ import annotations
+
+import time
+
+from shared.bus.publish import Publisher
+from shared.events.reading_delta import ReadingDelta
+from shared.events.registry import make_event
+
+SOURCE = "/services/reader"
+
+
+class DeltaCoalescer:
+    """Buffers chunks; publishes one delta every `interval_s` or `max_chars`, whichever first."""
+
+    def __init__(
+        self,
+        publisher: Publisher,
+        reading_id: str,
+        version: int,
+        *,
+        interval_s: float = 0.2,
+        max_chars: int = 2000,
+    ) -> None:
+        self._publisher = publisher
+        self._reading_id = reading_id
+        self._version = version
+        self._interval_s = interval_s
+        self._max_chars = max_chars
+        self._buffer: list[str] = []
+        self._size = 0
+        self._index = 0
+        self._last = time.monotonic() - interval_s  # the first chunk goes out at once
+
+    async def add(self, text: str) -> None:
+        self._buffer.append(text)
+        self._size += len(text)
+        if self._size >= self._max_chars or time.monotonic() - self._last >= self._interval_s:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self._buffer:
+            return
+        text = "".join(self._buffer)
+        self._buffer.clear()
+        self._size = 0
+        delta = ReadingDelta(
+            reading_id=self._reading_id, version=self._version, index=self._index, text=text
+        )
+        # The index makes the id deterministic: a retried stream re-publishes the same ids.
+        await self._publisher.publish(make_event(delta, source=SOURCE, part=str(self._index)))
+        self._index += 1
+        self._last = time.monotonic()

@@ -1,0 +1,21 @@
+"""Reading providers behind one small interface; `select_provider` picks one from settings."""
+
+from __future__ import annotations
+
+from services.reader.providers.base import Generation, Provider, TextSink
+from services.reader.providers.offline_provider import OfflineProvider
+from services.reader.providers.openai_provider import OpenAIProvider
+from shared.settings import ReaderSettings
+
+__all__ = ["Generation", "OfflineProvider", "OpenAIProvider", "Provider", "TextSink",
+           "select_provider"]
+
+
+def select_provider(settings: ReaderSettings) -> Provider:
+    """`openai` when a key is set (or forced), otherwise the offline composer."""
+    choice = settings.reader_provider
+    if choice == "auto":
+        choice = "openai" if settings.openai_api_key else "offline"
+    if choice == "openai":
+        return OpenAIProvider(settings)
+    return OfflineProvider()

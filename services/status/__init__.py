@@ -1,0 +1,1 @@
+"""Status: projects every event into PostgreSQL; serves polling and live SSE."""

@@ -1,0 +1,66 @@
+"""Run the status service: `python -m services.status`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from services.status.api import StatusApi
+from services.status.live import LiveHub
+from services.status.migrate import migrate
+from services.status.projection import apply_batch
+from shared.bus.consumer import Delivered, Outputs
+from shared.bus.outcomes import Transient
+from shared.bus.topology import STATUS
+from shared.logging import get_logger
+from shared.runner import Runtime, run_service
+from shared.settings import StatusSettings
+
+log = get_logger(__name__)
+
+
+async def setup(rt: Runtime[Any]) -> None:
+    settings: StatusSettings = rt.settings
+    pool = await asyncpg.create_pool(
+        settings.database_url.get_secret_value(),
+        min_size=1, max_size=settings.database_pool_size, command_timeout=10,
+    )  # fmt: skip
+    rt.on_cleanup(pool.close)
+    async with pool.acquire() as conn:
+        await migrate(conn)
+
+    async def project(batch: Sequence[Delivered]) -> list[Outputs | BaseException]:
+        try:
+            await apply_batch(pool, batch)
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+            # Database away: leave the events in JetStream; they come back after a delay.
+            return [Transient(f"database unavailable: {type(exc).__name__}", 2.0)] * len(batch)
+        return [[] for _ in batch]
+
+    async def db_ready() -> str | None:
+        try:
+            async with pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1")
+        except Exception as exc:
+            return f"database not reachable: {type(exc).__name__}"
+        return None
+
+    hub = LiveHub()
+    await hub.start(rt.js)
+    rt.on_cleanup(hub.stop)
+    rt.add_readiness(db_ready)
+    await rt.add_consumer(
+        STATUS, batch_handler=project, concurrency=settings.status_batch_size,
+        batch_size=settings.status_batch_size,
+    )  # fmt: skip
+    rt.app.add_routes(StatusApi(settings, pool, rt.js, hub).routes())
+
+
+def main() -> None:
+    run_service("status", StatusSettings, setup, port=lambda s: s.status_port)
+
+
+if __name__ == "__main__":
+    main()

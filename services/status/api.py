@@ -1,0 +1,208 @@
+"""Status HTTP API: poll a reading, follow it live over SSE, list a user's readings."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+from aiohttp_sse import EventSourceResponse, sse_response
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from services.status.live import OVERFLOW, LiveHub
+from services.status.states import TERMINAL_EVENTS
+from services.status.views import ReadingView, get_reading, history, view_from_request
+from shared import names
+from shared.events import reading_requested
+from shared.events.envelope import Envelope
+from shared.events.registry import PoisonEvent, decode
+from shared.logging import get_logger
+from shared.metrics import SSE_CLIENTS
+from shared.problem import problem
+from shared.settings import StatusSettings
+
+log = get_logger(__name__)
+
+SSE_RETRY_MS = 2000
+
+
+class StatusApi:
+    def __init__(
+        self, settings: StatusSettings, pool: asyncpg.Pool, js: JetStreamContext, hub: LiveHub
+    ) -> None:
+        self._settings = settings
+        self._pool = pool
+        self._js = js
+        self._hub = hub
+        self._sse_gauge = SSE_CLIENTS.labels("status")
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/v1/readings", self.list_readings),
+            web.get("/v1/readings/{id}", self.get_reading),
+            web.get("/v1/readings/{id}/events", self.events),
+        ]
+
+    async def get_reading(self, request: web.Request) -> web.Response:
+        reading_id = request.match_info["id"]
+        view = await self._find(reading_id)
+        if view is None:
+            return _not_found(reading_id)
+        body = view.model_dump_json()
+        etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if etag in _etags(request.headers.get("If-None-Match", "")):
+            return web.Response(status=304, headers=headers)
+        return web.Response(text=body, content_type="application/json", headers=headers)
+
+    async def list_readings(self, request: web.Request) -> web.Response:
+        user_id = request.query.get("user_id")
+        if not user_id:
+            return problem(422, "Invalid request", kind="validation",
+                           errors=[{"field": "user_id", "message": "required"}])
+        try:
+            limit = min(max(int(request.query.get("limit", "20")), 1), 100)
+        except ValueError:
+            return problem(422, "Invalid request", kind="validation",
+                           errors=[{"field": "limit", "message": "must be an integer 1-100"}])
+        cursor = _decode_cursor(request.query.get("cursor"))
+        if request.query.get("cursor") and cursor is None:
+            return problem(422, "Invalid request", kind="validation",
+                           errors=[{"field": "cursor", "message": "not a cursor from this API"}])
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                """SELECT id, status, status_rank, agent, language, created_at FROM readings
+                   WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+                   ORDER BY created_at DESC, id DESC LIMIT $4""",
+                user_id, cursor[0] if cursor else None, cursor[1] if cursor else "", limit + 1,
+            )  # fmt: skip
+        items = [
+            {"id": r["id"], "status": r["status"], "progress": r["status_rank"],
+             "agent": r["agent"], "language": r["language"],
+             "created_at": r["created_at"].isoformat()}
+            for r in rows[:limit]
+        ]  # fmt: skip
+        next_cursor = (
+            _encode_cursor(rows[limit - 1]["created_at"], rows[limit - 1]["id"])
+            if len(rows) > limit
+            else None
+        )
+        return web.json_response({"items": items, "next_cursor": next_cursor})
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        reading_id = request.match_info["id"]
+        last_id = _last_event_id(request)
+        queue = self._hub.subscribe(reading_id)
+        try:
+            async with self._pool.acquire() as conn:
+                past = await history(conn, reading_id, last_id)
+            if not past and last_id == 0 and await self._find(reading_id) is None:
+                return _not_found(reading_id)
+            async with sse_response(
+                request, ping_interval=self._settings.sse_heartbeat_s,
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            ) as sse:  # fmt: skip
+                self._sse_gauge.inc()
+                try:
+                    await self._stream(sse, queue, past, last_id)
+                finally:
+                    self._sse_gauge.dec()
+                return sse
+        finally:
+            self._hub.unsubscribe(reading_id, queue)
+
+    async def _stream(
+        self,
+        sse: EventSourceResponse,
+        queue: asyncio.Queue[Any],
+        past: list[tuple[int, str, str]],
+        last_id: int,
+    ) -> None:
+        first = True
+        for seq, type_, data in past:
+            await sse.send(data, id=str(seq), event=type_, retry=SSE_RETRY_MS if first else None)
+            first = False
+            last_id = seq
+            if type_ in TERMINAL_EVENTS:
+                return
+        if first:
+            await sse.send(json.dumps({"retry_ms": SSE_RETRY_MS}), event="hello",
+                           retry=SSE_RETRY_MS)
+        while True:
+            ev = await queue.get()
+            if ev is OVERFLOW:
+                log.info("sse client too slow, closing", last_event_id=last_id)
+                return
+            if ev.seq <= last_id:
+                continue  # already sent from history
+            await sse.send(ev.data, id=str(ev.seq), event=ev.type)
+            last_id = ev.seq
+            if ev.type in TERMINAL_EVENTS:
+                return
+
+    async def _find(self, reading_id: str) -> ReadingView | None:
+        async with self._pool.acquire() as conn:
+            view = await get_reading(conn, reading_id)
+        if view is not None:
+            return view
+        # Not projected yet: intake answered 202 only after JetStream stored the
+        # request, so the stream knows it. Never 404 an accepted reading.
+        event = await self._requested_on_bus(reading_id)
+        return view_from_request(event) if event is not None else None
+
+    async def _requested_on_bus(self, reading_id: str) -> Envelope[Any] | None:
+        if not _plausible_id(reading_id):
+            return None
+        subject = names.subject_for(reading_requested.TYPE, reading_id)
+        try:
+            raw = await self._js.get_last_msg(names.STREAM, subject)
+        except NotFoundError:
+            return None
+        if raw.data is None:
+            return None
+        with contextlib.suppress(PoisonEvent):
+            return decode(raw.data)
+        return None
+
+
+def _not_found(reading_id: str) -> web.Response:
+    return problem(404, "Not Found", f"no reading with id {reading_id!r}", kind="not-found")
+
+
+def _plausible_id(reading_id: str) -> bool:
+    return 0 < len(reading_id) <= 64 and all(c.isalnum() or c in "-_" for c in reading_id)
+
+
+def _etags(header: str) -> set[str]:
+    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
+
+
+def _last_event_id(request: web.Request) -> int:
+    raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id") or "0"
+    try:
+        return max(int(raw), 0)
+    except ValueError:
+        return 0
+
+
+def _encode_cursor(created_at: datetime, reading_id: str) -> str:
+    raw = json.dumps([created_at.isoformat(), reading_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(value: str | None) -> tuple[datetime, str] | None:
+    if not value:
+        return None
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        created, rid = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(created), str(rid)
+    except (ValueError, TypeError):
+        return None

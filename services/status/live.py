@@ -1,0 +1,123 @@
+"""Live events for this replica's SSE clients.
+
+Every status replica follows the stream itself with an ordered, ephemeral
+consumer (new events only), so any replica can serve any client: no sticky
+sessions. Each client has a bounded queue; a client that falls too far behind
+is closed and resumes with `Last-Event-ID`. A short per-reading memory of
+recent events closes the gap between a client's history query and its
+subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy
+
+from shared import names
+from shared.events.registry import PoisonEvent, decode
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    seq: int
+    type: str
+    data: str  # the payload as JSON
+
+
+OVERFLOW = LiveEvent(-1, "overflow", "")
+
+
+class LiveHub:
+    """Fans events out to per-reading subscriber queues."""
+
+    def __init__(
+        self, *, queue_size: int = 1024, recent_per_reading: int = 512,
+        recent_readings: int = 20000, recent_ttl_s: float = 600.0,
+    ) -> None:  # fmt: skip
+        self._queue_size = queue_size
+        self._subscribers: dict[str, set[asyncio.Queue[LiveEvent]]] = {}
+        self._recent: OrderedDict[str, tuple[float, deque[LiveEvent]]] = OrderedDict()
+        self._recent_per_reading = recent_per_reading
+        self._recent_readings = recent_readings
+        self._recent_ttl_s = recent_ttl_s
+        self._sub: JetStreamContext.PushSubscription | None = None
+
+    async def start(self, js: JetStreamContext) -> None:
+        """Follow every new event on the stream with an ordered consumer."""
+        self._sub = await js.subscribe(
+            names.STREAM_SUBJECTS[0],
+            stream=names.STREAM,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.NEW,
+            cb=self._on_msg,
+            idle_heartbeat=5.0,
+        )
+
+    async def stop(self) -> None:
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+
+    async def _on_msg(self, msg: Msg) -> None:
+        try:
+            event = decode(msg.data)
+        except PoisonEvent:
+            return
+        self.publish(
+            event.subject,
+            LiveEvent(msg.metadata.sequence.stream, event.type, event.data.model_dump_json()),
+        )
+
+    def publish(self, reading_id: str, event: LiveEvent) -> None:
+        self._remember(reading_id, event)
+        for q in self._subscribers.get(reading_id, ()):
+            try:
+                q.put_nowait(event)
+            except asyncio.QueueFull:
+                # Too slow: drop what it has and tell it to go; it resumes from its last id.
+                while not q.empty():
+                    q.get_nowait()
+                q.put_nowait(OVERFLOW)
+
+    def subscribe(self, reading_id: str) -> asyncio.Queue[LiveEvent]:
+        """A queue pre-filled with the reading's recent events, then fed live."""
+        q: asyncio.Queue[LiveEvent] = asyncio.Queue(self._queue_size)
+        recent = self._recent.get(reading_id)
+        if recent is not None:
+            for ev in list(recent[1])[-(self._queue_size - 1) :]:
+                q.put_nowait(ev)
+        self._subscribers.setdefault(reading_id, set()).add(q)
+        return q
+
+    def unsubscribe(self, reading_id: str, q: asyncio.Queue[LiveEvent]) -> None:
+        subs = self._subscribers.get(reading_id)
+        if subs is not None:
+            subs.discard(q)
+            if not subs:
+                del self._subscribers[reading_id]
+
+    def _remember(self, reading_id: str, event: LiveEvent) -> None:
+        now = time.monotonic()
+        entry = self._recent.get(reading_id)
+        if entry is None:
+            entry = (now, deque(maxlen=self._recent_per_reading))
+            self._recent[reading_id] = entry
+        else:
+            self._recent.move_to_end(reading_id)
+        entry[1].append(event)
+        # Bounded memory: oldest readings go first, by count and by age.
+        while self._recent and (
+            len(self._recent) > self._recent_readings
+            or next(iter(self._recent.values()))[0] < now - self._recent_ttl_s
+        ):
+            self._recent.popitem(last=False)

@@ -1,0 +1,149 @@
+"""The projection: a batch of events -> PostgreSQL rows, in one transaction.
+
+Idempotent (the inbox keeps every applied event id), monotonic (see
+`states`), and order-tolerant: each event upserts what it knows, so a chart
+that arrives before its request still lands.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from services.status.states import BY_EVENT, STAGE_COLUMN, TERMINAL_RANK
+from shared.bus.consumer import Delivered
+
+_UPSERT_READING = """
+INSERT INTO readings AS r (id, user_id, agent, language, status, status_rank, current_version,
+    birth, error, requested_at, chart_at, started_at, completed_at, failed_at,
+    created_at, updated_at, last_seq)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, now(), $16)
+ON CONFLICT (id) DO UPDATE SET
+    user_id = COALESCE(r.user_id, EXCLUDED.user_id),
+    agent = COALESCE(r.agent, EXCLUDED.agent),
+    language = COALESCE(r.language, EXCLUDED.language),
+    birth = COALESCE(r.birth, EXCLUDED.birth),
+    status = CASE WHEN (EXCLUDED.current_version, EXCLUDED.status_rank)
+                     > (r.current_version, r.status_rank) THEN EXCLUDED.status ELSE r.status END,
+    error = CASE WHEN (EXCLUDED.current_version, EXCLUDED.status_rank)
+                     > (r.current_version, r.status_rank) THEN EXCLUDED.error ELSE r.error END,
+    status_rank = CASE WHEN (EXCLUDED.current_version, EXCLUDED.status_rank)
+                     > (r.current_version, r.status_rank)
+                  THEN EXCLUDED.status_rank ELSE r.status_rank END,
+    current_version = GREATEST(r.current_version, EXCLUDED.current_version),
+    requested_at = COALESCE(r.requested_at, EXCLUDED.requested_at),
+    chart_at = COALESCE(r.chart_at, EXCLUDED.chart_at),
+    started_at = COALESCE(r.started_at, EXCLUDED.started_at),
+    completed_at = COALESCE(r.completed_at, EXCLUDED.completed_at),
+    failed_at = COALESCE(r.failed_at, EXCLUDED.failed_at),
+    created_at = LEAST(r.created_at, EXCLUDED.created_at),
+    updated_at = now(),
+    last_seq = GREATEST(r.last_seq, EXCLUDED.last_seq)
+"""
+
+# History for SSE. A delta for a reading already completed in an earlier batch is stale.
+_INSERT_EVENT = """
+INSERT INTO reading_events (seq, reading_id, type, time, data)
+SELECT $1, $2, $3, $4, $5::jsonb
+WHERE $3 <> 'reading.delta' OR NOT EXISTS (
+    SELECT 1 FROM readings WHERE id = $2 AND status_rank >= $6 AND current_version >= $7)
+ON CONFLICT (seq) DO NOTHING
+"""
+
+_INSERT_CHART = """
+INSERT INTO charts (reading_id, chart, duration_s, computed_at) VALUES ($1, $2::jsonb, $3, $4)
+ON CONFLICT (reading_id) DO NOTHING
+"""
+
+_RETIRE_VERSIONS = """
+UPDATE reading_versions SET is_current = false
+WHERE reading_id = $1 AND version < $2 AND is_current
+"""
+
+_INSERT_VERSION = """
+INSERT INTO reading_versions (reading_id, version, is_current, text, provider, model,
+    composed_offline, agent, language, prompt_version, usage, latency_s, created_at)
+SELECT $1, $2, NOT EXISTS (SELECT 1 FROM reading_versions WHERE reading_id = $1 AND version > $2),
+       $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12
+ON CONFLICT (reading_id, version) DO NOTHING
+"""
+
+
+async def apply_batch(pool: asyncpg.Pool, batch: Sequence[Delivered]) -> None:
+    """Apply every event of `batch` not applied before, in one transaction."""
+    async with pool.acquire() as conn, conn.transaction():
+        fresh_ids = {
+            r["event_id"]
+            for r in await conn.fetch(
+                """INSERT INTO inbox (event_id, stream_seq)
+                   SELECT * FROM unnest($1::text[], $2::bigint[])
+                   ON CONFLICT DO NOTHING RETURNING event_id""",
+                [d.event.id for d in batch],
+                [d.stream_seq for d in batch],
+            )
+        }
+        fresh = [d for d in batch if d.event.id in fresh_ids]
+        if not fresh:
+            return
+        await conn.executemany(
+            _INSERT_EVENT,
+            [
+                (d.stream_seq, d.event.subject, d.event.type, d.event.time,
+                 d.event.data.model_dump_json(), TERMINAL_RANK, _version(d))
+                for d in fresh
+            ],
+        )  # fmt: skip
+        await conn.executemany(
+            _UPSERT_READING, [_reading_row(d) for d in fresh if d.event.type in BY_EVENT]
+        )
+        charts = [d for d in fresh if d.event.type == "chart.calculated"]
+        if charts:
+            await conn.executemany(
+                _INSERT_CHART,
+                [
+                    (d.event.subject, d.event.data.chart.model_dump_json(),
+                     d.event.data.duration_s, d.event.time)
+                    for d in charts
+                ],
+            )  # fmt: skip
+        for d in fresh:
+            if d.event.type == "reading.generated":
+                await _insert_version(conn, d)
+
+
+def _version(d: Delivered) -> int:
+    return int(getattr(d.event.data, "version", 1))
+
+
+def _reading_row(d: Delivered) -> tuple[Any, ...]:
+    e = d.event
+    state = BY_EVENT[e.type]
+    stamps: dict[str, datetime | None] = dict.fromkeys(STAGE_COLUMN.values())
+    stamps[STAGE_COLUMN[e.type]] = e.time
+    data = e.data
+    birth = data.birth.model_dump_json() if e.type == "reading.requested" else None
+    error = (
+        json.dumps({"code": data.code, "message": data.message, "stage": data.stage})
+        if e.type == "reading.failed"
+        else None
+    )
+    return (
+        e.subject, getattr(data, "user_id", None), getattr(data, "agent", None),
+        getattr(data, "language", None), state.status, state.rank, _version(d), birth, error,
+        stamps["requested_at"], stamps["chart_at"], stamps["started_at"],
+        stamps["completed_at"], stamps["failed_at"], e.time, d.stream_seq,
+    )  # fmt: skip
+
+
+async def _insert_version(conn: asyncpg.Connection, d: Delivered) -> None:
+    g = d.event.data
+    await conn.execute(_RETIRE_VERSIONS, g.reading_id, g.version)
+    await conn.execute(
+        _INSERT_VERSION, g.reading_id, g.version, g.text, g.provider, g.model,
+        g.composed_offline, g.agent, g.language, g.prompt_version, g.usage.model_dump_json(),
+        g.latency_s, d.event.time,
+    )  # fmt: skip

@@ -1,0 +1,34 @@
+"""Reading states: what each event moves a reading to, and the progress it shows.
+
+The rank only grows (per version), so a late or duplicate event never moves a
+reading backwards: `completed` never returns to `generating`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class State(NamedTuple):
+    status: str
+    rank: int  # also the progress shown, 0-100
+
+
+BY_EVENT: dict[str, State] = {
+    "reading.requested": State("queued", 10),
+    "chart.calculated": State("chart_ready", 40),
+    "reading.started": State("generating", 60),
+    "reading.generated": State("completed", 100),
+    "reading.failed": State("failed", 100),
+}
+TERMINAL_RANK = 100
+TERMINAL_EVENTS = frozenset({"reading.generated", "reading.failed"})
+
+# Which stage timestamp an event sets.
+STAGE_COLUMN: dict[str, str] = {
+    "reading.requested": "requested_at",
+    "chart.calculated": "chart_at",
+    "reading.started": "started_at",
+    "reading.generated": "completed_at",
+    "reading.failed": "failed_at",
+}

@@ -1,0 +1,113 @@
+"""Read side: the JSON a client sees for a reading, and its event history."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel
+
+from services.status.states import BY_EVENT
+from shared.events.envelope import Envelope
+
+
+class Stages(BaseModel):
+    requested_at: datetime | None = None
+    chart_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    failed_at: datetime | None = None
+
+
+class ReadingText(BaseModel):
+    version: int
+    text: str
+    provider: str
+    model: str
+    composed_offline: bool
+    agent: str
+    language: str
+    prompt_version: str
+    usage: dict[str, int]
+    latency_s: float
+    created_at: datetime
+
+
+class ReadingView(BaseModel):
+    id: str
+    status: str
+    progress: int
+    version: int
+    user_id: str | None
+    agent: str | None
+    language: str | None
+    created_at: datetime
+    updated_at: datetime
+    stages: Stages
+    birth: dict[str, Any] | None = None
+    chart: dict[str, Any] | None = None
+    reading: ReadingText | None = None
+    error: dict[str, Any] | None = None
+
+
+async def get_reading(conn: asyncpg.Connection, reading_id: str) -> ReadingView | None:
+    row = await conn.fetchrow(
+        """SELECT r.*, c.chart, v.version AS v_version, v.text, v.provider, v.model,
+                  v.composed_offline, v.agent AS v_agent, v.language AS v_language,
+                  v.prompt_version, v.usage, v.latency_s, v.created_at AS v_created_at
+           FROM readings r
+           LEFT JOIN charts c ON c.reading_id = r.id
+           LEFT JOIN reading_versions v ON v.reading_id = r.id AND v.is_current
+           WHERE r.id = $1""",
+        reading_id,
+    )
+    if row is None:
+        return None
+    reading = None
+    if row["v_version"] is not None:
+        reading = ReadingText(
+            version=row["v_version"], text=row["text"], provider=row["provider"],
+            model=row["model"], composed_offline=row["composed_offline"], agent=row["v_agent"],
+            language=row["v_language"], prompt_version=row["prompt_version"],
+            usage=json.loads(row["usage"]), latency_s=row["latency_s"],
+            created_at=row["v_created_at"],
+        )  # fmt: skip
+    return ReadingView(
+        id=row["id"], status=row["status"], progress=row["status_rank"],
+        version=row["current_version"], user_id=row["user_id"], agent=row["agent"],
+        language=row["language"], created_at=row["created_at"], updated_at=row["updated_at"],
+        stages=Stages(**{k: row[k] for k in Stages.model_fields}),
+        birth=_json(row["birth"]), chart=_json(row["chart"]), reading=reading,
+        error=_json(row["error"]),
+    )  # fmt: skip
+
+
+def view_from_request(event: Envelope[Any]) -> ReadingView:
+    """What a reading looks like when only its `reading.requested` is known (poll race)."""
+    data = event.data
+    state = BY_EVENT[event.type]
+    return ReadingView(
+        id=event.subject, status=state.status, progress=state.rank, version=data.version,
+        user_id=data.user_id, agent=data.agent, language=data.language,
+        created_at=event.time, updated_at=event.time, stages=Stages(requested_at=event.time),
+        birth=data.birth.model_dump(mode="json"),
+    )  # fmt: skip
+
+
+async def history(
+    conn: asyncpg.Connection, reading_id: str, after_seq: int
+) -> list[tuple[int, str, str]]:
+    """(seq, type, data JSON) of the reading's events after `after_seq`, in order."""
+    rows = await conn.fetch(
+        """SELECT seq, type, data::text AS data FROM reading_events
+           WHERE reading_id = $1 AND seq > $2 ORDER BY seq""",
+        reading_id,
+        after_seq,
+    )
+    return [(r["seq"], r["type"], r["data"]) for r in rows]
+
+
+def _json(value: str | None) -> dict[str, Any] | None:
+    return json.loads(value) if value is not None else None

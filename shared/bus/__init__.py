@@ -1,0 +1,1 @@
+"""The bus: connect, topology, publish with dedup, and the consume loop."""

@@ -1,0 +1,329 @@
+"""The consume loop: pull, decode, handle with bounded concurrency, settle each message.
+
+Handlers never see NATS. A handler gets decoded envelopes and returns the
+events to publish (published before the ack, so a crash in between only
+causes a deduplicated re-publish) or raises an outcome (see `outcomes`):
+
+- returned events  -> publish each (awaited) -> ack
+- `Permanent`      -> `reading.failed` (code) -> term
+- `Transient`/other -> nak(delay), exponential backoff with jitter; after
+  `max_deliver` attempts -> `reading.failed` (`retries_exhausted`) -> term
+- undecodable / unknown major / impossible payload -> dead at once (term)
+
+Only as many messages are fetched as there are free handler slots (fetched
+messages age in the client buffer and would be redelivered elsewhere), and
+in-flight messages get `in_progress()` heartbeats every third of AckWait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import nats.errors
+import structlog
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
+from shared import names
+from shared.bus.outcomes import Permanent, Transient, backoff_delay
+from shared.bus.publish import Publisher
+from shared.bus.topology import ConsumerSpec
+from shared.events.envelope import Envelope
+from shared.events.registry import PoisonEvent, decode
+from shared.logging import get_logger
+from shared.metrics import EVENT_HANDLE_SECONDS, EVENTS_HANDLED, HANDLERS_IN_FLIGHT
+
+log = get_logger(__name__)
+
+Event = Envelope[Any]
+Outputs = Sequence[Event]
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """An event as a batch handler sees it: the envelope and its place in the stream."""
+
+    event: Event
+    stream_seq: int
+    attempt: int
+
+
+EventHandler = Callable[[Event], Awaitable[Outputs]]
+# A batch handler returns, per input event and in order, its outputs or an outcome exception.
+BatchHandler = Callable[[Sequence[Delivered]], Awaitable[Sequence[Outputs | BaseException]]]
+# Builds the `reading.failed` event for a reading that cannot complete (None: publish none).
+FailureFactory = Callable[[str, int, str, str], Event]
+
+_FETCH_TIMEOUTS = (asyncio.TimeoutError, nats.errors.TimeoutError)
+
+
+class ConsumeLoop:
+    """Runs one durable pull consumer for one service until stopped."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        spec: ConsumerSpec,
+        *,
+        service: str,
+        publisher: Publisher,
+        handler: EventHandler | None = None,
+        batch_handler: BatchHandler | None = None,
+        concurrency: int = 64,
+        batch_size: int = 64,
+        on_failure: FailureFactory | None = None,
+        poll_s: float = 1.0,
+    ) -> None:
+        if (handler is None) == (batch_handler is None):
+            raise ValueError("give exactly one of handler or batch_handler")
+        self._js = js
+        self._spec = spec
+        self._service = service
+        self._publisher = publisher
+        self._handler = handler
+        self._batch_handler = batch_handler
+        self._concurrency = concurrency
+        self._batch_size = max(1, min(batch_size, concurrency))
+        self._on_failure = on_failure
+        self._poll_s = poll_s
+        self._stopping = asyncio.Event()
+        self._slot_freed = asyncio.Event()
+        self._in_flight: dict[str, tuple[Msg, float]] = {}  # by ack subject
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._gauge = HANDLERS_IN_FLIGHT.labels(service)
+        self.last_fetch_ok = 0.0
+        self._run_task: asyncio.Task[None] | None = None
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
+
+    def start(self) -> asyncio.Task[None]:
+        """Start the loop as a task (see `run`)."""
+        self._run_task = asyncio.create_task(self.run(), name=f"consume:{self._spec.durable}")
+        return self._run_task
+
+    async def run(self) -> None:
+        """Fetch and dispatch until `stop()`; heartbeats run alongside."""
+        sub = await self._js.pull_subscribe_bind(durable=self._spec.durable, stream=names.STREAM)
+        heartbeat = asyncio.create_task(self._heartbeat())
+        try:
+            while not self._stopping.is_set():
+                free = self._concurrency - len(self._in_flight)
+                if free <= 0:
+                    self._slot_freed.clear()
+                    await self._slot_freed.wait()
+                    continue
+                msgs = await self._fetch(sub, min(free, self._batch_size))
+                if msgs and self._stopping.is_set():
+                    for m in msgs:  # arrived while stopping: hand back at once
+                        with contextlib.suppress(Exception):
+                            await m.nak()
+                elif msgs:
+                    self._dispatch(msgs)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _fetch(self, sub: JetStreamContext.PullSubscription, n: int) -> list[Msg]:
+        # Long-poll for one message (wakes at once when work arrives), then take
+        # whatever else is already waiting without lingering for a full batch.
+        try:
+            msgs = await sub.fetch(1, timeout=self._poll_s)
+        except _FETCH_TIMEOUTS:
+            self.last_fetch_ok = time.monotonic()
+            return []
+        except Exception as exc:
+            if not self._stopping.is_set():
+                log.warning("fetch failed", consumer=self._spec.durable, error=str(exc))
+                await asyncio.sleep(0.5)
+            return []
+        self.last_fetch_ok = time.monotonic()
+        if n > 1:
+            with contextlib.suppress(*_FETCH_TIMEOUTS, nats.errors.Error):
+                msgs += await sub.fetch(n - 1, timeout=0.02)
+        return msgs
+
+    def _dispatch(self, msgs: list[Msg]) -> None:
+        now = time.monotonic()
+        for m in msgs:
+            self._in_flight[m.reply] = (m, now)
+        self._gauge.set(len(self._in_flight))
+        if self._batch_handler is not None:
+            self._spawn(self._process(msgs))
+        else:
+            for m in msgs:
+                self._spawn(self._process([m]))
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, msgs: list[Msg]) -> None:
+        unsettled = list(msgs)
+        try:
+            events: list[tuple[Msg, Event]] = []
+            for m in msgs:
+                try:
+                    events.append((m, decode(m.data)))
+                except PoisonEvent as poison:
+                    await self._dead(m, poison)
+                    unsettled.remove(m)
+            if not events:
+                return
+            results = await self._handle(events)
+            for (m, event), result in zip(events, results, strict=True):
+                await self._settle(m, event, result)
+                unsettled.remove(m)
+        except asyncio.CancelledError:
+            # Drain ran out of time: release the messages so another replica takes them now.
+            for m in unsettled:
+                with contextlib.suppress(Exception):
+                    await m.nak()
+                EVENTS_HANDLED.labels(self._service, _type_of(m), "released").inc()
+            raise
+        finally:
+            for m in msgs:
+                self._in_flight.pop(m.reply, None)
+            self._gauge.set(len(self._in_flight))
+            self._slot_freed.set()
+
+    async def _handle(
+        self, events: list[tuple[Msg, Event]]
+    ) -> Sequence[Outputs | BaseException]:
+        if self._batch_handler is not None:
+            batch = [Delivered(e, _stream_seq(m), _attempt(m)) for m, e in events]
+            try:
+                return await self._batch_handler(batch)
+            except Exception as exc:
+                log.exception("batch handler failed", consumer=self._spec.durable)
+                return [exc] * len(events)
+        assert self._handler is not None
+        event = events[0][1]
+        structlog.contextvars.bind_contextvars(
+            reading_id=event.subject, event_id=event.id, event_type=event.type
+        )
+        try:
+            return [await self._handler(event)]
+        except Exception as exc:
+            return [exc]
+
+    async def _settle(self, msg: Msg, event: Event, result: Outputs | BaseException) -> None:
+        bound = structlog.contextvars.bound_contextvars(
+            reading_id=event.subject, event_id=event.id, event_type=event.type
+        )
+        with bound:
+            outcome = "ack"
+            try:
+                if isinstance(result, Permanent):
+                    outcome = "failed"
+                    log.warning("event failed permanently", code=result.code, reason=result.message)
+                    await self._fail(event, result.code, result.message)
+                    await msg.term()
+                elif isinstance(result, BaseException):
+                    outcome = await self._retry_or_give_up(msg, event, result)
+                else:
+                    for out in result:
+                        await self._publisher.publish(out)
+                    await msg.ack()
+            except Exception as exc:
+                # Could not publish or settle (bus trouble): the message comes back
+                # after AckWait or the nak delay; handlers are idempotent.
+                outcome = "retry"
+                log.warning("could not settle event", error=str(exc))
+                with contextlib.suppress(Exception):
+                    await msg.nak(delay=backoff_delay(_attempt(msg)))
+            EVENTS_HANDLED.labels(self._service, event.type, outcome).inc()
+            entry = self._in_flight.get(msg.reply)
+            if entry is not None:
+                EVENT_HANDLE_SECONDS.labels(self._service, event.type).observe(
+                    time.monotonic() - entry[1]
+                )
+
+    async def _retry_or_give_up(self, msg: Msg, event: Event, exc: BaseException) -> str:
+        attempt = _attempt(msg)
+        reason = str(exc) or type(exc).__name__
+        if attempt >= self._spec.max_deliver:
+            log.error("retries exhausted", attempt=attempt, reason=reason)
+            await self._fail(
+                event, "retries_exhausted", f"gave up after {attempt} attempts: {reason}"
+            )
+            await msg.term()
+            return "exhausted"
+        delay = exc.delay_s if isinstance(exc, Transient) and exc.delay_s else None
+        delay = delay if delay is not None else backoff_delay(attempt)
+        if not isinstance(exc, Transient):
+            log.warning("handler error, will retry", attempt=attempt, delay_s=round(delay, 2),
+                        error=reason, exc_info=exc)
+        await msg.nak(delay=delay)
+        return "retry"
+
+    async def _fail(self, event: Event, code: str, message: str) -> None:
+        if self._on_failure is None:
+            return
+        version = int(getattr(event.data, "version", 1))
+        await self._publisher.publish(self._on_failure(event.subject, version, code, message))
+
+    async def _dead(self, msg: Msg, poison: PoisonEvent) -> None:
+        reading_id = msg.subject.rsplit(".", 1)[-1]
+        log.error("poison event dead-lettered", subject=msg.subject, code=poison.code,
+                  reason=poison.reason)
+        with contextlib.suppress(Exception):
+            if self._on_failure is not None and msg.subject.count(".") >= 2:
+                await self._publisher.publish(
+                    self._on_failure(reading_id, 1, poison.code, poison.reason)
+                )
+        await msg.term()
+        EVENTS_HANDLED.labels(self._service, _type_of(msg), "poison").inc()
+
+    async def _heartbeat(self) -> None:
+        interval = self._spec.ack_wait_s / 3
+        while True:
+            await asyncio.sleep(interval)
+            cutoff = time.monotonic() - interval
+            for m, started in list(self._in_flight.values()):
+                if started <= cutoff:
+                    with contextlib.suppress(Exception):
+                        await m.in_progress()
+
+    async def stop(self, timeout_s: float) -> None:
+        """Stop fetching; let in-flight work finish within `timeout_s`, release the rest."""
+        self._stopping.set()
+        self._slot_freed.set()
+        if self._run_task is not None:
+            await asyncio.wait([self._run_task], timeout=self._poll_s + 1)
+            if not self._run_task.done():
+                self._run_task.cancel()
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout_s)
+            for t in pending:
+                t.cancel()
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _attempt(msg: Msg) -> int:
+    try:
+        return int(msg.metadata.num_delivered)
+    except Exception:
+        return 1
+
+
+def _stream_seq(msg: Msg) -> int:
+    return int(msg.metadata.sequence.stream)
+
+
+def _type_of(msg: Msg) -> str:
+    """The event type from a subject (`hd.<type>.<id>`), bounded to the known set."""
+    from shared.events.registry import CONTRACTS
+
+    parts = msg.subject.split(".")
+    t = ".".join(parts[1:-1]) if len(parts) >= 3 else ""
+    return t if t in CONTRACTS else "unknown"

@@ -1,0 +1,33 @@
+"""The small vocabulary a handler uses to say how an event ended.
+
+The consume loop translates it in one place: `Transient` -> nak(delay),
+`Permanent` -> term + `reading.failed`; any other exception is transient.
+"""
+
+from __future__ import annotations
+
+import random
+
+
+class Transient(Exception):  # noqa: N818 - an outcome, not an error
+    """Try again later; `delay_s` overrides the loop's backoff (e.g. a Retry-After)."""
+
+    def __init__(self, reason: str, delay_s: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.delay_s = delay_s
+
+
+class Permanent(Exception):  # noqa: N818 - an outcome, not an error
+    """No retry can help: the reading fails with this code and message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+def backoff_delay(attempt: int, base_s: float = 0.5, cap_s: float = 60.0) -> float:
+    """Exponential backoff with full jitter for the `attempt`-th delivery (1-based)."""
+    ceiling = min(cap_s, base_s * 2 ** max(0, attempt - 1))
+    return random.uniform(ceiling / 2, ceiling)

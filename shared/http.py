@@ -1,0 +1,92 @@
+"""HTTP pieces every service shares: ops endpoints, request metrics, problem+json errors.
+
+`/healthz` answers while the process runs; `/readyz` runs the service's
+readiness checks (bus connected, database reachable); `/metrics` is the
+Prometheus text format. Intake and status serve them on their API port;
+chart and reader on a small ops port.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from shared.logging import get_logger
+from shared.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
+from shared.problem import problem
+
+log = get_logger(__name__)
+
+ReadinessCheck = Callable[[], Awaitable[str | None]]  # None = ready, else the reason
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def add_ops_routes(app: web.Application, checks: list[ReadinessCheck]) -> None:
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        reasons = [r for r in [await c() for c in checks] if r]
+        if reasons:
+            return web.json_response({"status": "not ready", "reasons": reasons}, status=503)
+        return web.json_response({"status": "ready"})
+
+    async def metrics(_: web.Request) -> web.Response:
+        resp = web.Response(body=generate_latest())
+        resp.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+        return resp
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+
+
+def middlewares(service: str) -> list[Callable[..., Awaitable[web.StreamResponse]]]:
+    @web.middleware
+    async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        route = _route_of(request)
+        request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        status = 500
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                resp = await handler(request)
+                status = resp.status
+            except web.HTTPException as exc:
+                status = exc.status
+                resp = _problem_from_http(exc)
+            except Exception:
+                log.exception("unhandled error", route=route)
+                resp = problem(500, "Internal Server Error", "the error was logged")
+            finally:
+                if route not in OPS_PATHS:
+                    HTTP_REQUESTS.labels(service, route, request.method, str(status)).inc()
+                    HTTP_REQUEST_SECONDS.labels(service, route).observe(
+                        time.perf_counter() - started
+                    )
+        if not resp.prepared:
+            resp.headers["X-Request-Id"] = request_id
+        return resp
+
+    return [observe]
+
+
+def _route_of(request: web.Request) -> str:
+    """The route template (`/v1/readings/{id}`), bounded for metric labels."""
+    info = request.match_info
+    resource = info.route.resource if info.route is not None else None
+    return resource.canonical if resource is not None else "unmatched"
+
+
+def _problem_from_http(exc: web.HTTPException) -> web.Response:
+    if exc.status < 400:
+        raise exc
+    headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+    return problem(exc.status, exc.reason, headers=headers or None)

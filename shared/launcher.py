@@ -1,0 +1,229 @@
+"""`make run`: the whole product on one machine, as separate processes.
+
+With no `NATS_URL` / `DATABASE_URL`, starts the embedded NATS server
+(JetStream, data under `$DATA_DIR/nats`) and PostgreSQL (`$DATA_DIR/pg`);
+with them set, uses those. Then starts the four services, supervises them
+(a service that dies is restarted with backoff, a crash loop is reported),
+prints the URLs and a curl example, and on Ctrl-C / SIGTERM stops
+everything: services first (they drain), then the broker and the database.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shared.embedded.nats_server import EmbeddedNats
+from shared.embedded.postgres import EmbeddedPostgres
+from shared.embedded.process import port_open, stop_process
+from shared.settings import LauncherSettings, describe_error
+
+SERVICES = ("status", "chart", "reader", "intake")
+CRASH_LOOP_RESTARTS = 5  # restarts within CRASH_LOOP_WINDOW_S that count as a crash loop
+CRASH_LOOP_WINDOW_S = 60.0
+
+
+def say(message: str) -> None:
+    print(f"[launcher] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class ServiceProcess:
+    """One service as a supervised child process."""
+
+    name: str
+    env: dict[str, str]
+    ops_port: int
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+    next_start: float = 0.0
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", f"services.{self.name}"],
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C reaches the launcher only; it stops us in order
+        )
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(  # noqa: S310 - fixed loopback URL
+                f"http://127.0.0.1:{self.ops_port}/readyz", timeout=1
+            ) as resp:
+                return bool(resp.status == 200)
+        except OSError:
+            return False
+
+    def stop(self, timeout_s: float) -> None:
+        if self.proc is not None:
+            stop_process(self.proc, signal.SIGTERM, timeout_s)
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc, signal.SIGKILL, 5)
+
+
+class Stack:
+    """The embedded infrastructure (where needed) plus the four services."""
+
+    def __init__(self, settings: LauncherSettings, extra_env: dict[str, str] | None = None) -> None:
+        self.settings = settings
+        self.data_dir = settings.data_dir.resolve()
+        self.nats: EmbeddedNats | None = None
+        self.pg: EmbeddedPostgres | None = None
+        self.nats_url = settings.nats_url or ""
+        self.database_url = (
+            settings.database_url.get_secret_value() if settings.database_url else ""
+        )
+        self.extra_env = extra_env or {}
+        self.services: dict[str, ServiceProcess] = {}
+
+    def start_infrastructure(self) -> None:
+        if not self.nats_url:
+            port = self.settings.embedded_nats_port
+            if port_open(port):
+                raise SystemExit(f"port {port} is taken: set EMBEDDED_NATS_PORT or NATS_URL")
+            self.nats = EmbeddedNats(self.data_dir / "nats", port)
+            self.nats.start()
+            self.nats_url = self.nats.url
+            say(f"embedded NATS (JetStream) on {self.nats_url}, data in {self.nats.store_dir}")
+        if not self.database_url:
+            port = self.settings.embedded_pg_port
+            if port_open(port):
+                raise SystemExit(f"port {port} is taken: set EMBEDDED_PG_PORT or DATABASE_URL")
+            self.pg = EmbeddedPostgres(self.data_dir / "pg", port)
+            self.pg.start()
+            self.database_url = self.pg.url
+            say(f"embedded PostgreSQL on 127.0.0.1:{port}, data in {self.pg.pgdata}")
+
+    def start_services(self) -> None:
+        s = self.settings
+        env = {
+            **os.environ,
+            "NATS_URL": self.nats_url,
+            "DATABASE_URL": self.database_url,
+            "INTAKE_PORT": str(s.intake_port),
+            "STATUS_PORT": str(s.status_port),
+            "CHART_OPS_PORT": str(s.chart_ops_port),
+            "READER_OPS_PORT": str(s.reader_ops_port),
+            "STATUS_BASE_URL": os.environ.get(
+                "STATUS_BASE_URL", f"http://127.0.0.1:{s.status_port}"
+            ),
+            **self.extra_env,
+        }
+        ports = {"intake": s.intake_port, "status": s.status_port,
+                 "chart": s.chart_ops_port, "reader": s.reader_ops_port}  # fmt: skip
+        for name in SERVICES:
+            svc = ServiceProcess(name, env, ports[name])
+            svc.start()
+            self.services[name] = svc
+
+    def wait_ready(self, timeout_s: float = 60.0) -> bool:
+        deadline = time.monotonic() + timeout_s
+        pending = set(self.services)
+        while pending and time.monotonic() < deadline:
+            pending = {n for n in pending if not self.services[n].ready()}
+            if pending:
+                time.sleep(0.1)
+        return not pending
+
+    def supervise_once(self) -> None:
+        """Restart services that died, with backoff; report crash loops."""
+        now = time.monotonic()
+        for svc in self.services.values():
+            if svc.proc is None or svc.proc.poll() is None:
+                continue
+            if svc.next_start == 0.0:
+                svc.restarts = [t for t in svc.restarts if t > now - CRASH_LOOP_WINDOW_S]
+                delay = min(30.0, 0.5 * 2 ** len(svc.restarts))
+                svc.next_start = now + delay
+                say(f"{svc.name} exited with code {svc.proc.returncode}; "
+                    f"restarting in {delay:.1f}s")  # fmt: skip
+                if len(svc.restarts) >= CRASH_LOOP_RESTARTS:
+                    say(f"CRASH LOOP: {svc.name} died {len(svc.restarts)} times in "
+                        f"{CRASH_LOOP_WINDOW_S:.0f}s; see its log lines above")  # fmt: skip
+            elif now >= svc.next_start:
+                svc.restarts.append(now)
+                svc.next_start = 0.0
+                svc.start()
+                say(f"{svc.name} restarted")
+
+    def stop(self, drain_timeout_s: float = 25.0) -> None:
+        threads = [
+            threading.Thread(target=svc.stop, args=(drain_timeout_s,))
+            for svc in self.services.values()
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if self.nats is not None:
+            self.nats.stop()
+        if self.pg is not None:
+            self.pg.stop()
+
+
+def banner(s: LauncherSettings) -> str:
+    intake = f"http://127.0.0.1:{s.intake_port}"
+    status = f"http://127.0.0.1:{s.status_port}"
+    return f"""
+  Human Design pipeline is up.
+    intake  {intake}/v1/readings        (POST)
+    status  {status}/v1/readings/{{id}}   (GET; /events for SSE)
+    metrics {intake}/metrics  {status}/metrics  :{s.chart_ops_port}/metrics  :{s.reader_ops_port}/metrics
+
+  Try it:
+    curl -s -X POST {intake}/v1/readings -H 'Content-Type: application/json' \\
+      -d '{{"birth": {{"date": "1948-04-09", "time": "00:14", "place": {{"latitude": 45.5017, "longitude": -73.5673}}}}, "agent": "personality", "language": "en"}}'
+    curl -s {status}/v1/readings/<id>
+    curl -N {status}/v1/readings/<id>/events
+
+  Ctrl-C stops everything.
+"""  # noqa: E501
+
+
+def main() -> int:
+    from pydantic import ValidationError
+
+    try:
+        settings = LauncherSettings()
+    except ValidationError as exc:
+        print(describe_error(exc), file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    # `make run` may be signalled instead of us: make dies without passing the signal
+    # on, and we are re-parented. Treat that as a stop, so nothing is left behind.
+    parent = os.getppid()
+    stack = Stack(settings)
+    try:
+        stack.start_infrastructure()
+        stack.start_services()
+        if stack.wait_ready():
+            print(banner(settings), file=sys.stderr, flush=True)
+        else:
+            say("some services are not ready yet; their logs above say why")
+        while not stop.wait(0.5):
+            if os.getppid() != parent:
+                say("parent process went away")
+                break
+            stack.supervise_once()
+    finally:
+        say("stopping")
+        stack.stop()
+        say("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""Every Prometheus metric the services export, defined once.
+
+Labels are bounded: service, event type, outcome, route template, status
+class. Never a reading id.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from shared.names import METRIC_PREFIX as P
+
+EVENTS_HANDLED = Counter(
+    f"{P}_events_handled_total",
+    "Events taken from the bus, by outcome (ack, retry, failed, poison, released).",
+    ["service", "event_type", "outcome"],
+)
+EVENT_HANDLE_SECONDS = Histogram(
+    f"{P}_event_handle_seconds",
+    "Time from fetch to ack of one event.",
+    ["service", "event_type"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+EVENTS_PUBLISHED = Counter(
+    f"{P}_events_published_total",
+    "Events published to JetStream and acknowledged by it (duplicates included).",
+    ["service", "event_type"],
+)
+EVENTS_DUPLICATE = Counter(
+    f"{P}_events_duplicate_total",
+    "Publishes JetStream dropped as duplicates of an earlier Nats-Msg-Id.",
+    ["service", "event_type"],
+)
+HANDLERS_IN_FLIGHT = Gauge(
+    f"{P}_handlers_in_flight",
+    "Events being handled right now.",
+    ["service"],
+)
+BUS_CONNECTED = Gauge(
+    f"{P}_bus_connected",
+    "1 while the service is connected to NATS.",
+    ["service"],
+)
+HTTP_REQUESTS = Counter(
+    f"{P}_http_requests_total",
+    "HTTP requests by route template, method and status code.",
+    ["service", "route", "method", "status"],
+)
+HTTP_REQUEST_SECONDS = Histogram(
+    f"{P}_http_request_seconds",
+    "HTTP request latency by route template.",
+    ["service", "route"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+SSE_CLIENTS = Gauge(
+    f"{P}_sse_clients",
+    "Open SSE connections.",
+    ["service"],
+)

@@ -1,0 +1,154 @@
+"""The service runner: the one way every service starts, runs and stops.
+
+Order: settings -> logging -> NATS (retrying until reachable) -> stream ->
+the service's own setup (consumers, routes, pools) -> HTTP -> consume loops.
+On SIGTERM/SIGINT: readiness fails, fetching stops, in-flight work finishes
+within `DRAIN_TIMEOUT_S` (the rest is released to other replicas), HTTP
+closes, the service's cleanups run, NATS drains, exit 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from aiohttp import web
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from shared.bus.connect import connect
+from shared.bus.consumer import BatchHandler, ConsumeLoop, EventHandler, FailureFactory
+from shared.bus.publish import Publisher
+from shared.bus.topology import ConsumerSpec, ensure_consumer, ensure_stream
+from shared.http import ReadinessCheck, add_ops_routes, middlewares
+from shared.logging import configure_logging, get_logger
+from shared.settings import BaseServiceSettings, load_settings
+
+log = get_logger(__name__)
+
+S = TypeVar("S", bound=BaseServiceSettings)
+Cleanup = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Runtime(Generic[S]):
+    """What a service's setup function gets, and what it registers."""
+
+    service: str
+    settings: S
+    nc: NATS
+    js: JetStreamContext
+    publisher: Publisher
+    app: web.Application
+    loops: list[ConsumeLoop] = field(default_factory=list)
+    checks: list[ReadinessCheck] = field(default_factory=list)
+    cleanups: list[Cleanup] = field(default_factory=list)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def add_consumer(
+        self,
+        spec: ConsumerSpec,
+        *,
+        handler: EventHandler | None = None,
+        batch_handler: BatchHandler | None = None,
+        concurrency: int = 64,
+        batch_size: int = 64,
+        on_failure: FailureFactory | None = None,
+    ) -> ConsumeLoop:
+        """Ensure the durable consumer exists and register a loop that feeds the handler."""
+        await ensure_consumer(self.js, spec)
+        loop = ConsumeLoop(
+            self.js, spec, service=self.service, publisher=self.publisher, handler=handler,
+            batch_handler=batch_handler, concurrency=concurrency, batch_size=batch_size,
+            on_failure=on_failure,
+        )  # fmt: skip
+        self.loops.append(loop)
+        return loop
+
+    def add_readiness(self, check: ReadinessCheck) -> None:
+        self.checks.append(check)
+
+    def on_cleanup(self, cleanup: Cleanup) -> None:
+        self.cleanups.append(cleanup)
+
+
+Setup = Callable[[Runtime[Any]], Awaitable[None]]
+
+
+def run_service(
+    name: str, settings_cls: type[S], setup: Setup, port: Callable[[S], int]
+) -> None:
+    """Entry point of `python -m services.<name>`: run until signalled, then exit 0."""
+    settings = load_settings(settings_cls)
+    configure_logging(name, settings.log_level, settings.log_format)
+    asyncio.run(_main(name, settings, setup, port(settings)))
+
+
+async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    nc = await _connect_until_up(name, settings, stop)
+    if nc is None:
+        return
+    js = nc.jetstream(timeout=5.0)
+    await ensure_stream(js, settings.stream_replicas)
+    app = web.Application(middlewares=middlewares(name), client_max_size=64 * 1024)
+    rt: Runtime[S] = Runtime(name, settings, nc, js, Publisher(js, service=name), app,
+                             stopping=stop)
+
+    async def bus_ready() -> str | None:
+        if stop.is_set():
+            return "shutting down"
+        return None if nc.is_connected else "not connected to NATS"
+
+    rt.add_readiness(bus_ready)
+    await setup(rt)
+    add_ops_routes(app, rt.checks)
+
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.TCPSite(runner, getattr(settings, "http_host", "0.0.0.0"), port)  # noqa: S104
+    await site.start()
+    tasks = [consume.start() for consume in rt.loops]
+    log.info("service started", port=port)
+
+    stop_wait = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stop_wait, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    crashed = [t for t in tasks if t in done]
+    for t in crashed:
+        log.error("consume loop died", error=repr(t.exception()))
+    stop.set()
+    log.info("stopping", drain_timeout_s=settings.drain_timeout_s)
+    await asyncio.gather(*(c.stop(settings.drain_timeout_s) for c in rt.loops))
+    await runner.cleanup()
+    for cleanup in reversed(rt.cleanups):
+        with contextlib.suppress(Exception):
+            await cleanup()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(nc.drain(), timeout=5.0)
+    log.info("stopped")
+    if crashed:
+        raise SystemExit(1)  # let the supervisor (kubelet, launcher) restart us
+
+
+async def _connect_until_up(name: str, settings: S, stop: asyncio.Event) -> NATS | None:
+    """Connect, retrying with backoff until the broker answers or a signal arrives."""
+    delay = 0.2
+    while not stop.is_set():
+        try:
+            return await connect(
+                settings.nats_url, service=name, connect_timeout_s=settings.nats_connect_timeout_s
+            )
+        except Exception as exc:
+            log.warning("broker not reachable, retrying", error=str(exc), retry_in_s=delay)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, 5.0)
+    return None

@@ -1,0 +1,88 @@
+"""compute_charts: batching, error isolation and the chart's shape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from services.chart.compute import ENGINE_VERSION, compute_chart, compute_charts
+from services.chart.errors import ChartError
+from services.chart.wheel import GATE_ORDER
+from shared.events.birth import BirthInput
+from shared.events.chart import BODIES
+
+MONTREAL = {"latitude": 45.5017, "longitude": -73.5673, "name": "Montreal"}
+
+
+def birth(date: str, time: str, place: dict[str, Any] | None = None, **extra: Any) -> BirthInput:
+    """Build a BirthInput (Montreal unless a place is given)."""
+    data = {"date": date, "time": time, "place": place or MONTREAL, **extra}
+    return BirthInput.model_validate(data)
+
+
+def parse_utc(text: str) -> datetime:
+    """Parse a `...Z` timestamp."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_spec_example_chart() -> None:
+    chart = compute_chart(birth("1948-04-09", "00:14", id="ra"))
+    assert chart.id == "ra"
+    assert chart.birth.utc == "1948-04-09T05:14:00Z" and chart.birth.timezone == "America/Toronto"
+    # SPEC section 6 shows 13:28:24; UTC before 1972 and delta T allow a second or two.
+    gap = parse_utc(chart.design.utc) - parse_utc("1948-01-12T13:28:24Z")
+    assert abs(gap.total_seconds()) <= 2
+    sun = chart.activations.personality.sun
+    assert (sun.gate, sun.line) == (51, 5) and sun.longitude == pytest.approx(19.3, abs=0.05)
+    assert chart.engine.ephemeris == "DE421" and chart.engine.node == "true"
+    assert chart.engine.version == ENGINE_VERSION
+    assert chart.type is None and chart.channels is None
+
+
+def test_all_26_activations_and_the_design_arc() -> None:
+    chart = compute_chart(birth("1991-08-13", "13:31", {"latitude": 12.9629, "longitude": 77.5775}))
+    for side in (chart.activations.personality, chart.activations.design):
+        assert [name for name, _ in side] == list(BODIES)
+        for _, act in side:
+            assert 0.0 <= act.longitude < 360.0
+        for a, b in ((side.sun, side.earth), (side.north_node, side.south_node)):
+            assert (GATE_ORDER.index(b.gate) - GATE_ORDER.index(a.gate)) % 64 == 32
+            assert (a.line, a.color, a.tone, a.base) == (b.line, b.color, b.tone, b.base)
+    arc = chart.activations.personality.sun.longitude - chart.activations.design.sun.longitude
+    assert arc % 360 == pytest.approx(88.0, abs=2e-6)
+    days = (parse_utc(chart.birth.utc) - parse_utc(chart.design.utc)).total_seconds() / 86400
+    assert 85.5 < days < 92.5
+
+
+def test_a_bad_birth_does_not_affect_the_others() -> None:
+    births = [
+        birth("1948-04-09", "00:14", id="a"),
+        birth("1850-01-01", "12:00", id="old"),
+        birth("1990-01-01", "12:00", {"name": "Xyzzy Nowhereville"}, id="lost"),
+        birth("2016-07-10", "11:00", {"latitude": 39.7661, "longitude": -105.0772}, id="b"),
+    ]
+    results = compute_charts(births)
+    assert [r.code if isinstance(r, ChartError) else r.id for r in results] == [
+        "a",
+        "date_out_of_range",
+        "place_not_found",
+        "b",
+    ]
+    alone = compute_chart(births[3])
+    assert results[3] == alone
+
+
+def test_batch_equals_single_charts() -> None:
+    births = [birth(f"{1901 + 7 * i}-{1 + i % 12:02d}-15", f"{i % 24:02d}:07") for i in range(20)]
+    batch = compute_charts(births)
+    for b, chart in zip(births[::7], batch[::7], strict=True):
+        assert chart == compute_chart(b)
+
+
+def test_empty_batch_and_raising_single() -> None:
+    assert compute_charts([]) == []
+    with pytest.raises(ChartError) as caught:
+        compute_chart(birth("1850-01-01", "12:00"))
+    assert caught.value.as_dict()["code"] == "date_out_of_range"

@@ -1,0 +1,75 @@
+"""Published charts (shared/hd/published-cases.json): gates, lines, cross and profile."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.chart.compute import compute_charts
+from services.chart.errors import ChartError
+from shared.events.birth import BirthInput
+from shared.events.chart import Chart
+
+CASES_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "hd" / "published-cases.json"
+CASES: list[dict[str, Any]] = (
+    json.loads(CASES_FILE.read_text(encoding="utf-8"))["cases"] if CASES_FILE.is_file() else []
+)
+pytestmark = pytest.mark.skipif(
+    not CASES_FILE.is_file(), reason=f"published cases not found at {CASES_FILE}"
+)
+
+
+WITH_ACTIVATIONS = [c for c in CASES if c["expect"].get("activations")]
+WITH_CROSS_OR_PROFILE = [
+    c
+    for c in CASES
+    if "gates" in c["expect"].get("incarnation_cross", {}) or "profile" in c["expect"]
+]
+
+
+def label(case: dict[str, Any]) -> str:
+    """Test id of a case."""
+    return str(case["label"])
+
+
+@pytest.fixture(scope="module")
+def charts() -> dict[str, Chart]:
+    """Compute every published case in one batch."""
+    results = compute_charts([BirthInput.model_validate(case["input"]) for case in CASES])
+    charts: dict[str, Chart] = {}
+    for case, result in zip(CASES, results, strict=True):
+        assert not isinstance(result, ChartError), f"{case['label']}: {result}"
+        charts[case["label"]] = result
+    return charts
+
+
+@pytest.mark.parametrize("case", WITH_ACTIVATIONS, ids=label)
+def test_activations(case: dict[str, Any], charts: dict[str, Chart]) -> None:
+    expected: dict[str, dict[str, str]] = case["expect"]["activations"]
+    chart = charts[case["label"]]
+    got = {
+        side: {
+            body: f"{act.gate}.{act.line}"
+            for body, act in getattr(chart.activations, side)
+            if body in expected.get(side, {})
+        }
+        for side in expected
+    }
+    assert got == expected
+
+
+@pytest.mark.parametrize("case", WITH_CROSS_OR_PROFILE, ids=label)
+def test_cross_and_profile(case: dict[str, Any], charts: dict[str, Chart]) -> None:
+    expect = case["expect"]
+    gates = expect.get("incarnation_cross", {}).get("gates")
+    profile = expect.get("profile")
+    personality = charts[case["label"]].activations.personality
+    design = charts[case["label"]].activations.design
+    if gates is not None:
+        sun_earth = [personality.sun, personality.earth, design.sun, design.earth]
+        assert [a.gate for a in sun_earth] == gates
+    if profile is not None:
+        assert f"{personality.sun.line}/{design.sun.line}" == profile

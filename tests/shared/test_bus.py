@@ -1,0 +1,242 @@
+"""The bus on a real NATS server: topology, dedup, and every outcome of the consume loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from nats.js import JetStreamContext
+
+from shared import names
+from shared.bus.consumer import ConsumeLoop, Delivered, Outputs
+from shared.bus.outcomes import Permanent, Transient
+from shared.bus.publish import Publisher
+from shared.bus.topology import CHART, READER, STATUS, ConsumerSpec, ensure_consumer, ensure_stream
+from shared.bus.topology import stream_config
+from shared.events.envelope import Envelope
+from shared.events.registry import decode
+from tests import factories as f
+
+pytestmark = pytest.mark.integration
+
+FAST = ConsumerSpec(
+    durable="test-worker",
+    filter_subjects=(names.subject_filter("reading.requested"),),
+    ack_wait_s=3.0,
+    max_deliver=3,
+    max_ack_pending=100,
+)
+
+
+def failure(reading_id: str, version: int, code: str, message: str) -> Envelope[Any]:
+    return f.failed(reading_id, code=code, version=version)
+
+
+async def collect(js: JetStreamContext, subject: str, want: int, timeout: float = 10) -> list[Any]:
+    """Read events on `subject` from the stream until `want` arrived."""
+    sub = await js.subscribe(subject, ordered_consumer=True)
+    out: list[Any] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while len(out) < want:
+                msg = await sub.next_msg(timeout=timeout)
+                out.append(decode(msg.data))
+    finally:
+        await sub.unsubscribe()
+    return out
+
+
+async def test_topology_is_idempotent_and_matches_the_declaration(js: JetStreamContext) -> None:
+    await ensure_stream(js)
+    await ensure_stream(js)
+    info = await js.stream_info(names.STREAM)
+    declared = stream_config()
+    assert info.config.subjects == declared.subjects
+    assert info.config.retention == declared.retention
+    assert info.config.duplicate_window == declared.duplicate_window
+    for spec in (CHART, READER, STATUS):
+        await ensure_consumer(js, spec)
+        await ensure_consumer(js, spec)
+        live = await js.consumer_info(names.STREAM, spec.durable)
+        assert live.config.ack_wait == spec.ack_wait_s
+        assert live.config.max_deliver == spec.max_deliver
+        assert live.config.max_ack_pending == spec.max_ack_pending
+
+
+async def test_publishing_the_same_event_twice_stores_it_once(js: JetStreamContext) -> None:
+    pub = Publisher(js, service="test")
+    event = f.requested(f.new_id())
+    first = await pub.publish(event)
+    second = await pub.publish(event)
+    assert not first.duplicate
+    assert second.duplicate
+    assert second.seq == first.seq
+    info = await js.stream_info(names.STREAM)
+    assert info.state.messages == 1
+
+
+async def run_loop(js: JetStreamContext, handler: Any, *, batch: bool = False,
+                   concurrency: int = 8) -> ConsumeLoop:  # fmt: skip
+    await ensure_consumer(js, FAST)
+    kwargs = {"batch_handler": handler} if batch else {"handler": handler}
+    loop = ConsumeLoop(js, FAST, service="test", publisher=Publisher(js, service="test"),
+                       concurrency=concurrency, batch_size=concurrency, on_failure=failure,
+                       poll_s=0.2, **kwargs)  # fmt: skip
+    loop.start()
+    return loop
+
+
+async def test_outputs_are_published_then_the_input_acked(js: JetStreamContext) -> None:
+    async def handler(event: Envelope[Any]) -> Outputs:
+        return [f.calculated(event.subject)]
+
+    loop = await run_loop(js, handler)
+    rids = [f.new_id() for _ in range(5)]
+    pub = Publisher(js, service="test")
+    for rid in rids:
+        await pub.publish(f.requested(rid))
+    out = await collect(js, names.subject_filter("chart.calculated"), 5)
+    assert sorted(e.subject for e in out) == sorted(rids)
+    await loop.stop(5)
+    info = await js.consumer_info(names.STREAM, FAST.durable)
+    assert info.num_ack_pending == 0 and info.num_pending == 0
+
+
+async def test_transient_failure_is_retried_after_its_delay(js: JetStreamContext) -> None:
+    attempts: list[float] = []
+
+    async def handler(event: Envelope[Any]) -> Outputs:
+        attempts.append(asyncio.get_running_loop().time())
+        if len(attempts) == 1:
+            raise Transient("busy", delay_s=0.5)
+        return [f.calculated(event.subject)]
+
+    loop = await run_loop(js, handler)
+    rid = f.new_id()
+    await Publisher(js, service="test").publish(f.requested(rid))
+    out = await collect(js, names.subject_filter("chart.calculated"), 1)
+    await loop.stop(5)
+    assert out[0].subject == rid
+    assert len(attempts) == 2
+    assert attempts[1] - attempts[0] >= 0.45  # the nak delay, not an immediate redelivery
+
+
+async def test_permanent_failure_terms_and_publishes_reading_failed(js: JetStreamContext) -> None:
+    async def handler(event: Envelope[Any]) -> Outputs:
+        raise Permanent("place_not_found", "no place called Atlantis")
+
+    loop = await run_loop(js, handler)
+    rid = f.new_id()
+    await Publisher(js, service="test").publish(f.requested(rid))
+    out = await collect(js, names.subject_filter("reading.failed"), 1)
+    await loop.stop(5)
+    assert out[0].subject == rid
+    assert out[0].data.code == "place_not_found"
+    info = await js.consumer_info(names.STREAM, FAST.durable)
+    assert info.num_ack_pending == 0 and info.num_redelivered == 0
+
+
+async def test_running_out_of_deliveries_ends_as_retries_exhausted(js: JetStreamContext) -> None:
+    calls = 0
+
+    async def handler(event: Envelope[Any]) -> Outputs:
+        nonlocal calls
+        calls += 1
+        raise Transient("still down", delay_s=0.1)
+
+    loop = await run_loop(js, handler)
+    await Publisher(js, service="test").publish(f.requested(f.new_id()))
+    out = await collect(js, names.subject_filter("reading.failed"), 1)
+    await loop.stop(5)
+    assert out[0].data.code == "retries_exhausted"
+    assert calls == FAST.max_deliver
+
+
+async def test_poison_is_dead_lettered_at_once_and_does_not_block(js: JetStreamContext) -> None:
+    seen: list[str] = []
+
+    async def handler(event: Envelope[Any]) -> Outputs:
+        seen.append(event.subject)
+        return []
+
+    loop = await run_loop(js, handler)
+    bad_id = f.new_id()
+    await js.publish(names.subject_for("reading.requested", bad_id), b"\x00garbage")
+    good_id = f.new_id()
+    await Publisher(js, service="test").publish(f.requested(good_id))
+    out = await collect(js, names.subject_filter("reading.failed"), 1)
+    await asyncio.sleep(0.3)
+    await loop.stop(5)
+    assert out[0].subject == bad_id and out[0].data.code == "undecodable"
+    assert seen == [good_id]
+
+
+async def test_in_flight_never_exceeds_the_concurrency(js: JetStreamContext) -> None:
+    running = peak = done = 0
+
+    async def handler(event: Envelope[Any]) -> Outputs:
+        nonlocal running, peak, done
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        done += 1
+        return []
+
+    loop = await run_loop(js, handler, concurrency=4)
+    pub = Publisher(js, service="test")
+    await asyncio.gather(*(pub.publish(f.requested(f.new_id())) for _ in range(40)))
+    async with asyncio.timeout(15):
+        while done < 40:
+            await asyncio.sleep(0.05)
+    await loop.stop(5)
+    assert peak == 4
+
+
+async def test_batch_handler_gets_stream_sequences(js: JetStreamContext) -> None:
+    batches: list[list[int]] = []
+
+    async def handler(batch: Sequence[Delivered]) -> list[Outputs | BaseException]:
+        batches.append([d.stream_seq for d in batch])
+        return [[] for _ in batch]
+
+    pub = Publisher(js, service="test")
+    acks = [await pub.publish(f.requested(f.new_id())) for _ in range(10)]
+    loop = await run_loop(js, handler, batch=True, concurrency=16)
+    async with asyncio.timeout(10):
+        while sum(len(b) for b in batches) < 10:
+            await asyncio.sleep(0.05)
+    await loop.stop(5)
+    assert sorted(s for b in batches for s in b) == [a.seq for a in acks]
+    assert len(batches) < 10  # taken in batches, not one by one
+
+
+async def test_stop_releases_work_that_does_not_finish_in_time(js: JetStreamContext) -> None:
+    started = asyncio.Event()
+    second_run = asyncio.Event()
+
+    async def stuck(event: Envelope[Any]) -> Outputs:
+        started.set()
+        await asyncio.sleep(600)
+        return []
+
+    async def quick(event: Envelope[Any]) -> Outputs:
+        second_run.set()
+        return []
+
+    slow_ack = ConsumerSpec(durable="test-release", filter_subjects=FAST.filter_subjects,
+                            ack_wait_s=60.0, max_deliver=3, max_ack_pending=100)  # fmt: skip
+    await ensure_consumer(js, slow_ack)
+    pub = Publisher(js, service="test")
+    first = ConsumeLoop(js, slow_ack, service="test", publisher=pub, handler=stuck, poll_s=0.2)
+    first.start()
+    await pub.publish(f.requested(f.new_id()))
+    await asyncio.wait_for(started.wait(), 10)
+    await first.stop(0.2)
+    # Released with a nak: another worker gets it now, not after the 60 s AckWait.
+    second = ConsumeLoop(js, slow_ack, service="test", publisher=pub, handler=quick, poll_s=0.2)
+    second.start()
+    await asyncio.wait_for(second_run.wait(), 20)
+    await second.stop(5)
