@@ -18,7 +18,6 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
@@ -55,7 +54,7 @@ class ServiceProcess:
 
     def ready(self) -> bool:
         try:
-            with urllib.request.urlopen(  # noqa: S310 - fixed loopback URL
+            with urllib.request.urlopen(
                 f"http://127.0.0.1:{self.ops_port}/readyz", timeout=1
             ) as resp:
                 return bool(resp.status == 200)

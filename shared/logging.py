@@ -49,7 +49,7 @@ def configure_logging(service: str, level: str = "info", fmt: str = "auto") -> N
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info if use_json else _identity,
+            *([structlog.processors.format_exc_info] if use_json else []),
             renderer,
         ],
     )
@@ -63,10 +63,6 @@ def configure_logging(service: str, level: str = "info", fmt: str = "auto") -> N
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
-
-
-def _identity(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    return event_dict
 
 
 def get_logger(name: str) -> Any:

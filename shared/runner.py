@@ -79,9 +79,7 @@ class Runtime(Generic[S]):
 Setup = Callable[[Runtime[Any]], Awaitable[None]]
 
 
-def run_service(
-    name: str, settings_cls: type[S], setup: Setup, port: Callable[[S], int]
-) -> None:
+def run_service(name: str, settings_cls: type[S], setup: Setup, port: Callable[[S], int]) -> None:
     """Entry point of `python -m services.<name>`: run until signalled, then exit 0."""
     settings = load_settings(settings_cls)
     configure_logging(name, settings.log_level, settings.log_format)
@@ -100,8 +98,9 @@ async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
     js = nc.jetstream(timeout=5.0)
     await ensure_stream(js, settings.stream_replicas)
     app = web.Application(middlewares=middlewares(name), client_max_size=64 * 1024)
-    rt: Runtime[S] = Runtime(name, settings, nc, js, Publisher(js, service=name), app,
-                             stopping=stop)
+    rt: Runtime[S] = Runtime(
+        name, settings, nc, js, Publisher(js, service=name), app, stopping=stop
+    )
 
     async def bus_ready() -> str | None:
         if stop.is_set():

@@ -30,7 +30,9 @@ class BaseServiceSettings(BaseSettings):
         "auto", description="`auto`: console on a terminal, JSON otherwise."
     )
     drain_timeout_s: float = Field(
-        20.0, gt=0, le=600,
+        20.0,
+        gt=0,
+        le=600,
         description="On SIGTERM, how long in-flight work may take before it is released.",
     )
     stream_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas of the stream.")

@@ -6,8 +6,17 @@ import uuid
 from typing import Any
 
 from shared.events.birth import BirthInput, Place
-from shared.events.chart import BODIES, Activation, Activations, Chart, ChartActivations, Engine
-from shared.events.chart import Moment, ResolvedBirth, ResolvedPlace
+from shared.events.chart import (
+    BODIES,
+    Activation,
+    Activations,
+    Chart,
+    ChartActivations,
+    Engine,
+    Moment,
+    ResolvedBirth,
+    ResolvedPlace,
+)
 from shared.events.chart_calculated import ChartCalculated
 from shared.events.envelope import Envelope
 from shared.events.reading_delta import ReadingDelta

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from services.chart.compute import warm_up
 from services.chart.handlers import failure, handle_batch
 from shared.bus.topology import CHART
 from shared.runner import Runtime, run_service
@@ -12,6 +14,8 @@ from shared.settings import ChartSettings
 
 async def setup(rt: Runtime[Any]) -> None:
     settings: ChartSettings = rt.settings
+    # Load the ephemeris, time zones and gazetteer now, not on the first reading.
+    await asyncio.to_thread(warm_up)
     await rt.add_consumer(
         CHART,
         batch_handler=handle_batch,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import zoneinfo
@@ -48,6 +49,7 @@ def timezone_at(latitude: float, longitude: float) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=1024)
 def load_zone(name: str) -> zoneinfo.ZoneInfo:
     """Return the IANA zone, or raise ChartError("unknown_timezone")."""
     try:
@@ -92,11 +94,10 @@ def _offset_of(aware: datetime) -> timedelta:
 
 
 def local_to_utc(local: datetime, zone: tzinfo) -> tuple[datetime, timedelta, TimeNote]:
-    """Convert a naive wall time in `zone` to UTC; returns (utc, offset applied, time_note).
-
-    Ambiguous times (clocks going back) give their first occurrence; times in a
-    spring-forward gap are read with the offset in force before the transition.
-    """
+    """Convert a naive wall time in `zone` to UTC: (utc, offset applied, time_note)."""
+    # Ambiguous times (clocks going back) give their first occurrence (fold=0); times in a
+    # spring-forward gap are read with the offset in force before the transition (fold=0
+    # again, PEP 495). Which case applies shows in a round trip through UTC.
     first = local.replace(tzinfo=zone, fold=0)
     second = local.replace(tzinfo=zone, fold=1)
     utc_first, utc_second = first.astimezone(UTC), second.astimezone(UTC)

@@ -11,20 +11,12 @@ from numpy.typing import NDArray
 from skyfield.timelib import Time
 
 from services.chart import ephemeris
-from services.chart.birth_moment import resolve_birth
+from services.chart.birth_moment import resolve_birth, timezone_at
 from services.chart.errors import ChartError
+from services.chart.place import lookup_city
 from services.chart.wheel import decompose, opposite, wheel_index
 from shared.events.birth import BirthInput
-from shared.events.chart import (
-    BODIES,
-    Activation,
-    Activations,
-    Chart,
-    ChartActivations,
-    Engine,
-    Moment,
-    ResolvedBirth,
-)
+from shared.events.chart import BODIES, Chart, Engine, ResolvedBirth
 
 ENGINE_VERSION: Final = "1.0.0"
 """Version of the calculation; bump when any computed value can change."""
@@ -38,6 +30,7 @@ def _birth_times(instants: Sequence[datetime]) -> Time:
     """Return a skyfield Time array for aware UTC datetimes (whole seconds)."""
 
     def column(attr: str) -> NDArray[np.int64]:
+        """Return one calendar field of every instant."""
         return np.array([getattr(d, attr) for d in instants], dtype=np.int64)
 
     return ephemeris.timescale().utc(
@@ -50,16 +43,20 @@ def _birth_times(instants: Sequence[datetime]) -> Time:
     )
 
 
-def _side(longitudes: list[float], wheel_rows: list[list[int]]) -> Activations:
-    """Build one side's 13 activations from its longitudes and wheel rows."""
-    by_body: dict[str, Activation] = {}
-    for i, body in enumerate(BODIES):
-        gate, line, color, tone, base = (row[i] for row in wheel_rows)
-        lon = round(longitudes[i], 6) % 360.0
-        by_body[body] = Activation(
-            longitude=lon, gate=gate, line=line, color=color, tone=tone, base=base
-        )
-    return Activations(**by_body)
+def _side(longitudes: list[float], wheel_rows: list[list[int]]) -> dict[str, dict[str, float]]:
+    """Return one side's 13 activations (as plain data) from longitudes and wheel rows."""
+    gates, lines, colors, tones, bases = wheel_rows
+    return {
+        body: {
+            "longitude": longitudes[i],
+            "gate": gates[i],
+            "line": lines[i],
+            "color": colors[i],
+            "tone": tones[i],
+            "base": bases[i],
+        }
+        for i, body in enumerate(BODIES)
+    }
 
 
 def _wheel_rows(lons: NDArray[np.float64]) -> list[list[list[int]]]:
@@ -78,23 +75,28 @@ def _charts(
 ) -> list[Chart]:
     """Compute the charts of resolved births in one batch."""
     t_birth = _birth_times(instants)
-    personality = ephemeris.longitudes(t_birth)
-    t_design = ephemeris.design_times(t_birth, personality[:, _SUN])
-    design = ephemeris.longitudes(t_design)
+    t_design = ephemeris.design_times(t_birth, ephemeris.sun_longitudes(t_birth))
+    # One pass over both moments: each body costs one ephemeris call, whatever the batch.
+    both = ephemeris.longitudes(ephemeris.join_times(t_birth, t_design))
+    personality, design = both[: len(instants)], both[len(instants) :]
     design_utc: list[str] = list(np.atleast_1d(t_design.utc_strftime(_UTC_FORMAT)))
     p_wheel, d_wheel = _wheel_rows(personality), _wheel_rows(design)
-    p_lons, d_lons = personality.tolist(), design.tolist()
+    # Rounded to 6 decimals (0.0036"); 359.9999996 rounds to 360 and wraps to 0.
+    p_lons, d_lons = (np.round(x, 6) % 360.0 for x in (personality, design))
+    p_list, d_list = p_lons.tolist(), d_lons.tolist()
     engine = Engine(version=ENGINE_VERSION)
     return [
-        Chart(
-            id=birth.id,
-            birth=echo,
-            design=Moment(utc=design_utc[i]),
-            activations=ChartActivations(
-                personality=_side(p_lons[i], p_wheel[i]),
-                design=_side(d_lons[i], d_wheel[i]),
-            ),
-            engine=engine,
+        Chart.model_validate(
+            {
+                "id": birth.id,
+                "birth": echo,
+                "design": {"utc": design_utc[i]},
+                "activations": {
+                    "personality": _side(p_list[i], p_wheel[i]),
+                    "design": _side(d_list[i], d_wheel[i]),
+                },
+                "engine": engine,
+            }
         )
         for i, (birth, echo) in enumerate(zip(births, resolved, strict=True))
     ]
@@ -128,3 +130,11 @@ def compute_chart(birth: BirthInput) -> Chart:
     if isinstance(result, ChartError):
         raise result
     return result
+
+
+def warm_up(gazetteer: bool = True) -> None:
+    """Load the ephemeris, the time-zone finder and (optionally) the city index up front."""
+    ephemeris.longitudes(ephemeris.timescale().tt_jd(np.array([2451545.0])))
+    timezone_at(52.52, 13.40)
+    if gazetteer:
+        lookup_city("Berlin")

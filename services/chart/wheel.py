@@ -1,11 +1,10 @@
-"""The Human Design wheel (SPEC section 2): longitude -> gate, line, color, tone, base.
+"""The Human Design wheel (SPEC section 2): longitude -> gate, line, color, tone, base."""
 
-A circle has 69120 bases (64 gates x 6 lines x 6 colors x 6 tones x 5 bases), i.e.
-192 bases per degree, and gate 41 begins at 302 degrees. The base index
-k = floor((longitude - 302) * 192) mod 69120 is computed exactly for every finite
-float64 longitude, so a position exactly on a boundary belongs to the division that
-starts there and one ulp below it to the division before.
-"""
+# A circle has 69120 bases (64 gates x 6 lines x 6 colors x 6 tones x 5 bases), i.e. 192
+# bases per degree, and gate 41 begins at 302 degrees. The base index
+# k = floor((longitude - 302) * 192) mod 69120 is computed exactly for every finite float64
+# longitude, so a position exactly on a boundary belongs to the division that starts there
+# and the float just below it to the division before.
 
 from __future__ import annotations
 

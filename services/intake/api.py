@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from aiohttp import web
@@ -37,8 +36,13 @@ def routes(settings: IntakeSettings, publisher: Publisher) -> web.RouteTableDef:
             errors = validation_errors(exc)
             if any(e["field"] == "body" or e["message"].startswith("Invalid JSON") for e in errors):
                 errors = [{"field": "body", "message": "the body is not valid JSON"}]
-            return problem(422, "Invalid request", "see errors for each field",
-                           kind="validation", errors=errors)
+            return problem(
+                422,
+                "Invalid request",
+                "see errors for each field",
+                kind="validation",
+                errors=errors,
+            )
         reading_id = str(uuid.uuid4())
         event = make_event(
             ReadingRequested(
@@ -49,11 +53,15 @@ def routes(settings: IntakeSettings, publisher: Publisher) -> web.RouteTableDef:
         )  # fmt: skip
         try:
             await publisher.publish(event, timeout_s=settings.publish_timeout_s)
-        except (TimeoutError, asyncio.TimeoutError, NatsError, JetStreamError) as exc:
+        except (TimeoutError, NatsError, JetStreamError) as exc:
             log.warning("publish failed", reading_id=reading_id, error=str(exc))
-            return problem(503, "Service Unavailable", "the event bus did not confirm the "
-                           "request; nothing was accepted, try again", kind="bus-unavailable",
-                           headers={"Retry-After": RETRY_AFTER_S})
+            return problem(
+                503,
+                "Service Unavailable",
+                "the event bus did not confirm the request; nothing was accepted, try again",
+                kind="bus-unavailable",
+                headers={"Retry-After": RETRY_AFTER_S},
+            )
         log.info("reading accepted", reading_id=reading_id, agent=body.agent)
         status_url = f"{base}/v1/readings/{reading_id}"
         accepted = ReadingAccepted(

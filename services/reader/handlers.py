@@ -41,8 +41,12 @@ class ReadingWriter:
         gen = await self._provider.generate(data.chart, data.agent, data.language, deltas.add)
         await deltas.flush()
         latency = time.monotonic() - started
-        log.info("reading written", provider=self._provider.name, latency_s=round(latency, 3),
-                 chars=len(gen.text))
+        log.info(
+            "reading written",
+            provider=self._provider.name,
+            latency_s=round(latency, 3),
+            chars=len(gen.text),
+        )
         generated = ReadingGenerated(
             reading_id=data.reading_id, version=data.version, text=gen.text,
             provider=self._provider.name, model=gen.model, composed_offline=gen.composed_offline,

@@ -65,17 +65,29 @@ class StatusApi:
     async def list_readings(self, request: web.Request) -> web.Response:
         user_id = request.query.get("user_id")
         if not user_id:
-            return problem(422, "Invalid request", kind="validation",
-                           errors=[{"field": "user_id", "message": "required"}])
+            return problem(
+                422,
+                "Invalid request",
+                kind="validation",
+                errors=[{"field": "user_id", "message": "required"}],
+            )
         try:
             limit = min(max(int(request.query.get("limit", "20")), 1), 100)
         except ValueError:
-            return problem(422, "Invalid request", kind="validation",
-                           errors=[{"field": "limit", "message": "must be an integer 1-100"}])
+            return problem(
+                422,
+                "Invalid request",
+                kind="validation",
+                errors=[{"field": "limit", "message": "must be an integer 1-100"}],
+            )
         cursor = _decode_cursor(request.query.get("cursor"))
         if request.query.get("cursor") and cursor is None:
-            return problem(422, "Invalid request", kind="validation",
-                           errors=[{"field": "cursor", "message": "not a cursor from this API"}])
+            return problem(
+                422,
+                "Invalid request",
+                kind="validation",
+                errors=[{"field": "cursor", "message": "not a cursor from this API"}],
+            )
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
                 """SELECT id, status, status_rank, agent, language, created_at FROM readings
@@ -133,8 +145,9 @@ class StatusApi:
             if type_ in TERMINAL_EVENTS:
                 return
         if first:
-            await sse.send(json.dumps({"retry_ms": SSE_RETRY_MS}), event="hello",
-                           retry=SSE_RETRY_MS)
+            await sse.send(
+                json.dumps({"retry_ms": SSE_RETRY_MS}), event="hello", retry=SSE_RETRY_MS
+            )
         while True:
             ev = await queue.get()
             if ev is OVERFLOW:

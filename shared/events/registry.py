@@ -20,7 +20,7 @@ from shared.events.envelope import Envelope, RawEnvelope
 
 @dataclass(frozen=True)
 class Contract:
-    type: str
+    event_type: str
     schema_version: str
     model: type[BaseModel]
 
@@ -30,7 +30,7 @@ class Contract:
 
 
 CONTRACTS: dict[str, Contract] = {
-    c.type: c
+    c.event_type: c
     for c in (
         Contract(reading_requested.TYPE, reading_requested.SCHEMA_VERSION,
                  reading_requested.ReadingRequested),
@@ -69,8 +69,8 @@ def make_event(data: BaseModel, *, source: str, part: str = "") -> Envelope[Any]
     reading_id = str(data.reading_id)  # type: ignore[attr-defined]
     version = int(data.version)  # type: ignore[attr-defined]
     return Envelope[Any](
-        id=event_id(contract.type, reading_id, version, part),
-        type=contract.type,
+        id=event_id(contract.event_type, reading_id, version, part),
+        type=contract.event_type,
         source=source,
         subject=reading_id,
         schemaversion=contract.schema_version,

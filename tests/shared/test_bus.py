@@ -13,8 +13,15 @@ from shared import names
 from shared.bus.consumer import ConsumeLoop, Delivered, Outputs
 from shared.bus.outcomes import Permanent, Transient
 from shared.bus.publish import Publisher
-from shared.bus.topology import CHART, READER, STATUS, ConsumerSpec, ensure_consumer, ensure_stream
-from shared.bus.topology import stream_config
+from shared.bus.topology import (
+    CHART,
+    READER,
+    STATUS,
+    ConsumerSpec,
+    ensure_consumer,
+    ensure_stream,
+    stream_config,
+)
 from shared.events.envelope import Envelope
 from shared.events.registry import decode
 from tests import factories as f

@@ -40,7 +40,7 @@ def test_event_ids_are_deterministic_so_a_republish_is_a_duplicate() -> None:
         (lambda d: {k: v for k, v in d.items() if k != "subject"}, "undecodable"),
     ],
 )
-def test_poison_events_are_named_with_a_reason(mutate, code) -> None:  # type: ignore[no-untyped-def]
+def test_poison_events_are_named_with_a_reason(mutate, code) -> None:
     good = json.loads(encode(f.failed(f.new_id())))
     bad = mutate(good)
     raw = bad.encode() if isinstance(bad, str) else json.dumps(bad).encode()

@@ -7,8 +7,14 @@ from services.reader.providers.offline_provider import OfflineProvider
 from services.reader.providers.openai_provider import OpenAIProvider
 from shared.settings import ReaderSettings
 
-__all__ = ["Generation", "OfflineProvider", "OpenAIProvider", "Provider", "TextSink",
-           "select_provider"]
+__all__ = [
+    "Generation",
+    "OfflineProvider",
+    "OpenAIProvider",
+    "Provider",
+    "TextSink",
+    "select_provider",
+]
 
 
 def select_provider(settings: ReaderSettings) -> Provider:

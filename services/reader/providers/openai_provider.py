@@ -45,9 +45,9 @@ class OpenAIProvider:
         model = self.model
         try:
             async with asyncio.timeout(self._total_timeout_s):
-                stream = await self._client.chat.completions.create(
+                stream = await self._client.chat.completions.create(  # type: ignore[call-overload]
                     model=self.model,
-                    messages=messages,  # type: ignore[arg-type]
+                    messages=messages,
                     stream=True,
                     stream_options={"include_usage": True},
                 )

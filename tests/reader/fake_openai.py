@@ -1,0 +1,97 @@
+"""A local OpenAI-compatible HTTP server for tests: real HTTP, scripted behaviour.
+
+Speaks `POST /v1/chat/completions` (streamed and not) the way the OpenAI API
+does, and can answer 429 with Retry-After, 5xx, 401, malformed bodies, or
+hang, so the official `openai` client is exercised for real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from shared.embedded.process import free_port
+
+
+@dataclass
+class Script:
+    mode: str = "ok"  # ok | 429 | 500 | 401 | 400 | malformed | hang | empty
+    text: str = "Your chart shows a clear, steady design."
+    chunk_size: int = 8
+    first_token_delay_s: float = 0.0
+    retry_after: str = "7"
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    auth_headers: list[str] = field(default_factory=list)
+
+
+def _chunk(model: str, content: str | None, finish: str | None = None) -> str:
+    body = {
+        "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": {"content": content} if content is not None else {},
+                     "finish_reason": finish}],
+    }  # fmt: skip
+    return f"data: {json.dumps(body)}\n\n"
+
+
+async def _completions(request: web.Request) -> web.StreamResponse:
+    script: Script = request.app["script"]
+    body = await request.json()
+    script.calls.append(body)
+    script.auth_headers.append(request.headers.get("Authorization", ""))
+    model = body.get("model", "test-model")
+    if script.mode == "429":
+        return web.json_response(
+            {"error": {"message": "Rate limit reached", "type": "rate_limit_exceeded"}},
+            status=429, headers={"Retry-After": script.retry_after},
+        )  # fmt: skip
+    if script.mode in ("500", "401", "400"):
+        return web.json_response({"error": {"message": "no", "type": "x"}},
+                                 status=int(script.mode))  # fmt: skip
+    if script.mode == "hang":
+        await asyncio.sleep(3600)
+    if script.mode == "malformed":
+        return web.Response(text="{this is not json", content_type="application/json")
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await resp.prepare(request)
+    if script.first_token_delay_s:
+        await asyncio.sleep(script.first_token_delay_s)
+    text = "" if script.mode == "empty" else script.text
+    for i in range(0, len(text), script.chunk_size):
+        await resp.write(_chunk(model, text[i : i + script.chunk_size]).encode())
+    await resp.write(_chunk(model, None, "stop").encode())
+    usage = {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+        "choices": [],
+        "usage": {"prompt_tokens": 321, "completion_tokens": 45, "total_tokens": 366},
+    }
+    await resp.write(f"data: {json.dumps(usage)}\n\ndata: [DONE]\n\n".encode())
+    await resp.write_eof()
+    return resp
+
+
+@asynccontextmanager
+async def fake_openai(script: Script) -> AsyncIterator[str]:
+    """Serve `script` on a free port; yields the base URL (`http://127.0.0.1:N/v1`)."""
+    app = web.Application()
+    app["script"] = script
+    app.router.add_post("/v1/chat/completions", _completions)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,86 @@
+"""The OpenAI provider through the official client against a local compatible server."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from services.reader.providers import OpenAIProvider
+from shared.bus.outcomes import Permanent, Transient
+from shared.settings import ReaderSettings
+from tests import factories as f
+from tests.reader.fake_openai import Script, fake_openai
+
+KEY = "sk-test-not-a-real-key-1234567890"
+
+
+def provider(base_url: str, timeout_s: float = 10.0) -> OpenAIProvider:
+    return OpenAIProvider(ReaderSettings(openai_api_key=SecretStr(KEY), openai_base_url=base_url,
+                                         openai_model="test-model",
+                                         openai_timeout_s=timeout_s))  # fmt: skip
+
+
+async def run(script: Script, timeout_s: float = 10.0) -> tuple[str, list[str]]:
+    chunks: list[str] = []
+
+    async def sink(text: str) -> None:
+        chunks.append(text)
+
+    async with fake_openai(script) as url:
+        p = provider(url, timeout_s)
+        try:
+            gen = await p.generate(f.chart(), "personality", "en", sink)
+        finally:
+            await p.close()
+    return gen.text, chunks
+
+
+async def test_a_streamed_answer_arrives_in_chunks_with_usage() -> None:
+    script = Script(text="Line one of the reading. " * 4)
+    chunks: list[str] = []
+
+    async def sink(text: str) -> None:
+        chunks.append(text)
+
+    async with fake_openai(script) as url:
+        p = provider(url)
+        gen = await p.generate(f.chart(), "business", "de", sink)
+        await p.close()
+    assert gen.text == script.text
+    assert len(chunks) > 1 and "".join(chunks) == script.text
+    assert (gen.usage.prompt_tokens, gen.usage.completion_tokens) == (321, 45)
+    assert gen.composed_offline is False
+    call = script.calls[0]
+    assert call["model"] == "test-model" and call["stream"] is True
+    assert script.auth_headers[0] == f"Bearer {KEY}"
+    assert [m["role"] for m in call["messages"]][:1] == ["system"]
+
+
+async def test_429_is_transient_with_the_servers_retry_after() -> None:
+    script = Script(mode="429", retry_after="7")
+    with pytest.raises(Transient) as info:
+        await run(script)
+    assert info.value.delay_s == 7.0
+    assert len(script.calls) == 1  # no hidden SDK retries stacked on the bus's
+
+
+@pytest.mark.parametrize("mode", ["500", "malformed", "empty"])
+async def test_server_errors_and_garbage_are_transient(mode: str) -> None:
+    with pytest.raises(Transient):
+        await run(Script(mode=mode))
+
+
+@pytest.mark.parametrize(
+    ("mode", "code"), [("401", "llm_unauthorized"), ("400", "llm_bad_request")]
+)
+async def test_refusals_are_permanent_with_a_code_and_no_key(mode: str, code: str) -> None:
+    with pytest.raises(Permanent) as info:
+        await run(Script(mode=mode))
+    assert info.value.code == code
+    assert KEY not in str(info.value)
+
+
+async def test_a_hung_call_is_bounded_by_the_total_timeout() -> None:
+    with pytest.raises(Transient) as info:
+        await run(Script(mode="hang"), timeout_s=0.5)
+    assert "exceeded" in info.value.reason
