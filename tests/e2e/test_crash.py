@@ -75,5 +75,5 @@ async def test_sigkill_of_chart_mid_batch_loses_nothing_and_doubles_nothing(
     assert len(generated) == READINGS and all(r["n"] == 1 for r in generated)
     # The killed process really held work that had to be delivered again.
     info = await js.consumer_info(names.STREAM, CHART.durable)
-    assert info.num_redelivered > 0 or info.delivered.consumer_seq > READINGS
+    assert info.delivered.consumer_seq > READINGS  # more deliveries than messages
     assert info.num_ack_pending == 0 and info.num_pending == 0

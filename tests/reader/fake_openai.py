@@ -31,6 +31,9 @@ class Script:
     auth_headers: list[str] = field(default_factory=list)
 
 
+SCRIPT = web.AppKey("script", Script)
+
+
 def _chunk(model: str, content: str | None, finish: str | None = None) -> str:
     body = {
         "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
@@ -42,7 +45,7 @@ def _chunk(model: str, content: str | None, finish: str | None = None) -> str:
 
 
 async def _completions(request: web.Request) -> web.StreamResponse:
-    script: Script = request.app["script"]
+    script: Script = request.app[SCRIPT]
     body = await request.json()
     script.calls.append(body)
     script.auth_headers.append(request.headers.get("Authorization", ""))
@@ -84,7 +87,7 @@ async def _completions(request: web.Request) -> web.StreamResponse:
 async def fake_openai(script: Script) -> AsyncIterator[str]:
     """Serve `script` on a free port; yields the base URL (`http://127.0.0.1:N/v1`)."""
     app = web.Application()
-    app["script"] = script
+    app[SCRIPT] = script
     app.router.add_post("/v1/chat/completions", _completions)
     runner = web.AppRunner(app, shutdown_timeout=0.1)
     await runner.setup()

@@ -120,3 +120,14 @@ async def test_history_resumes_after_a_given_sequence(pool: asyncpg.Pool) -> Non
     async with pool.acquire() as conn:
         rest = await history(conn, rid, delivered[1].stream_seq)
     assert [seq for seq, _, _ in rest] == [d.stream_seq for d in delivered[2:]]
+
+
+async def test_deltas_before_completion_are_kept_across_batches(pool: asyncpg.Pool) -> None:
+    rid, s = f.new_id(), Stream()
+    await apply_batch(pool, s(f.requested(rid), f.calculated(rid)))
+    await apply_batch(pool, s(f.started(rid), f.delta(rid, 0, "Hello")))
+    await apply_batch(pool, s(f.generated(rid, "Hello")))
+    async with pool.acquire() as conn:
+        types = [t for _, t, _ in await history(conn, rid, 0)]
+    assert types == ["reading.requested", "chart.calculated", "reading.started", "reading.delta",
+                     "reading.generated"]  # fmt: skip
