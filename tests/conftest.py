@@ -91,6 +91,11 @@ async def js(nc: NATS) -> AsyncIterator[JetStreamContext]:
     with contextlib.suppress(NotFoundError):
         await ctx.delete_stream(names.STREAM)
     await ensure_stream(ctx)
+    # A stream deleted and re-created at once can still hand back old messages on a
+    # slow disk: purge, and make sure the test starts from nothing.
+    await ctx.purge_stream(names.STREAM)
+    info = await ctx.stream_info(names.STREAM)
+    assert info.state.messages == 0 and info.config.name == names.STREAM
     yield ctx
 
 
