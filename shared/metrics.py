@@ -57,3 +57,23 @@ SSE_CLIENTS = Gauge(
     "Open SSE connections.",
     ["service"],
 )
+CONSUMER_PENDING = Gauge(
+    f"{P}_consumer_pending_messages",
+    "Messages in the stream not yet delivered to the consumer (its lag).",
+    ["consumer"],
+)
+CONSUMER_ACK_PENDING = Gauge(
+    f"{P}_consumer_ack_pending_messages",
+    "Messages delivered to the consumer and not yet acknowledged (in flight).",
+    ["consumer"],
+)
+CONSUMER_REDELIVERED = Gauge(
+    f"{P}_consumer_redelivered_messages",
+    "Messages delivered more than once and not yet acknowledged.",
+    ["consumer"],
+)
+CONSUMER_STALLS = Counter(
+    f"{P}_consumer_stalls_total",
+    "Times the watchdog saw pending work but no deliveries and re-created the pull.",
+    ["consumer"],
+)

@@ -21,7 +21,13 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from shared.bus.connect import connect
-from shared.bus.consumer import BatchHandler, ConsumeLoop, EventHandler, FailureFactory
+from shared.bus.consumer import (
+    BatchHandler,
+    ConsumeLoop,
+    EventHandler,
+    FailureFactory,
+    PoisonHook,
+)
 from shared.bus.publish import Publisher
 from shared.bus.topology import ConsumerSpec, ensure_consumer, ensure_stream
 from shared.http import ReadinessCheck, add_ops_routes, middlewares
@@ -58,13 +64,14 @@ class Runtime(Generic[S]):
         concurrency: int = 64,
         batch_size: int = 64,
         on_failure: FailureFactory | None = None,
+        on_poison: PoisonHook | None = None,
     ) -> ConsumeLoop:
         """Ensure the durable consumer exists and register a loop that feeds the handler."""
         await ensure_consumer(self.js, spec)
         loop = ConsumeLoop(
             self.js, spec, service=self.service, publisher=self.publisher, handler=handler,
             batch_handler=batch_handler, concurrency=concurrency, batch_size=batch_size,
-            on_failure=on_failure,
+            on_failure=on_failure, on_poison=on_poison,
         )  # fmt: skip
         self.loops.append(loop)
         return loop

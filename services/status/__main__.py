@@ -10,8 +10,9 @@ import asyncpg
 from services.status.api import StatusApi
 from services.status.live import LiveHub
 from services.status.migrate import migrate
-from services.status.projection import apply_batch
-from shared.bus.consumer import Delivered, Outputs
+from services.status.operations import OperationsApi
+from services.status.projection import apply_batch, record_poison
+from shared.bus.consumer import Delivered, Outputs, Poison
 from shared.bus.outcomes import Transient
 from shared.bus.topology import STATUS
 from shared.logging import get_logger
@@ -51,11 +52,16 @@ async def setup(rt: Runtime[Any]) -> None:
     await hub.start(rt.js)
     rt.on_cleanup(hub.stop)
     rt.add_readiness(db_ready)
+
+    async def dead_letter(poison: Poison) -> None:
+        await record_poison(pool, poison)
+
     await rt.add_consumer(
         STATUS, batch_handler=project, concurrency=settings.status_batch_size,
-        batch_size=settings.status_batch_size,
+        batch_size=settings.status_batch_size, on_poison=dead_letter,
     )  # fmt: skip
     rt.app.add_routes(StatusApi(settings, pool, rt.js, hub).routes())
+    rt.app.add_routes(OperationsApi(pool, rt.js).routes())
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.status.states import BY_EVENT, STAGE_COLUMN, TERMINAL_RANK
-from shared.bus.consumer import Delivered
+from shared.bus.consumer import Delivered, Poison
 
 _UPSERT_READING = """
 INSERT INTO readings AS r (id, user_id, agent, language, status, status_rank, current_version,
@@ -72,6 +72,14 @@ SELECT $1, $2, NOT EXISTS (SELECT 1 FROM reading_versions WHERE reading_id = $1 
 ON CONFLICT (reading_id, version) DO NOTHING
 """
 
+_INSERT_DEAD = """
+INSERT INTO dead_letters (stream_seq, subject, reading_id, stage, code, message, raw_excerpt)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (stream_seq) DO NOTHING
+"""
+
+RAW_EXCERPT_BYTES = 512
+
 
 async def apply_batch(pool: asyncpg.Pool, batch: Sequence[Delivered]) -> None:
     """Apply every event of `batch` not applied before, in one transaction."""
@@ -113,6 +121,27 @@ async def apply_batch(pool: asyncpg.Pool, batch: Sequence[Delivered]) -> None:
         for d in fresh:
             if d.event.type == "reading.generated":
                 await _insert_version(conn, d)
+        failures = [d for d in fresh if d.event.type == "reading.failed"]
+        if failures:
+            await conn.executemany(
+                _INSERT_DEAD,
+                [
+                    (d.stream_seq, f"hd.reading.failed.{d.event.subject}", d.event.subject,
+                     d.event.data.stage, d.event.data.code, d.event.data.message, None)
+                    for d in failures
+                ],
+            )  # fmt: skip
+
+
+async def record_poison(pool: asyncpg.Pool, poison: Poison) -> None:
+    """Keep an event nobody can read, with the reason and the start of its bytes."""
+    reading_id = poison.subject.rsplit(".", 1)[-1] if poison.subject.count(".") >= 2 else None
+    excerpt = poison.raw[:RAW_EXCERPT_BYTES].decode("utf-8", errors="replace")
+    async with pool.acquire() as conn:
+        await conn.execute(
+            _INSERT_DEAD, poison.stream_seq, poison.subject, reading_id, "bus", poison.code,
+            poison.reason, excerpt.replace("\x00", "\\x00"),
+        )  # fmt: skip
 
 
 def _version(d: Delivered) -> int:

@@ -36,7 +36,15 @@ from shared.bus.topology import ConsumerSpec
 from shared.events.envelope import Envelope
 from shared.events.registry import PoisonEvent, decode
 from shared.logging import get_logger
-from shared.metrics import EVENT_HANDLE_SECONDS, EVENTS_HANDLED, HANDLERS_IN_FLIGHT
+from shared.metrics import (
+    CONSUMER_ACK_PENDING,
+    CONSUMER_PENDING,
+    CONSUMER_REDELIVERED,
+    CONSUMER_STALLS,
+    EVENT_HANDLE_SECONDS,
+    EVENTS_HANDLED,
+    HANDLERS_IN_FLIGHT,
+)
 
 log = get_logger(__name__)
 
@@ -53,11 +61,24 @@ class Delivered:
     attempt: int
 
 
+@dataclass(frozen=True)
+class Poison:
+    """A message no retry can read, as a dead-letter hook sees it."""
+
+    subject: str
+    stream_seq: int
+    code: str
+    reason: str
+    raw: bytes
+
+
 EventHandler = Callable[[Event], Awaitable[Outputs]]
 # A batch handler returns, per input event and in order, its outputs or an outcome exception.
 BatchHandler = Callable[[Sequence[Delivered]], Awaitable[Sequence[Outputs | BaseException]]]
 # Builds the `reading.failed` event for a reading that cannot complete (None: publish none).
 FailureFactory = Callable[[str, int, str, str], Event]
+# Records a poison message somewhere durable before it is terminated.
+PoisonHook = Callable[[Poison], Awaitable[None]]
 
 _FETCH_TIMEOUTS = (asyncio.TimeoutError, nats.errors.TimeoutError)
 
@@ -77,7 +98,10 @@ class ConsumeLoop:
         concurrency: int = 64,
         batch_size: int = 64,
         on_failure: FailureFactory | None = None,
+        on_poison: PoisonHook | None = None,
         poll_s: float = 1.0,
+        monitor_s: float = 5.0,
+        stall_after_s: float = 30.0,
     ) -> None:
         if (handler is None) == (batch_handler is None):
             raise ValueError("give exactly one of handler or batch_handler")
@@ -90,6 +114,7 @@ class ConsumeLoop:
         self._concurrency = concurrency
         self._batch_size = max(1, min(batch_size, concurrency))
         self._on_failure = on_failure
+        self._on_poison = on_poison
         self._poll_s = poll_s
         self._stopping = asyncio.Event()
         self._slot_freed = asyncio.Event()
@@ -97,6 +122,10 @@ class ConsumeLoop:
         self._tasks: set[asyncio.Task[None]] = set()
         self._gauge = HANDLERS_IN_FLIGHT.labels(service)
         self.last_fetch_ok = 0.0
+        self._monitor_s = monitor_s
+        self._stall_after_s = stall_after_s
+        self._last_msg_at = time.monotonic()
+        self._resubscribe = False
         self._run_task: asyncio.Task[None] | None = None
 
     @property
@@ -109,11 +138,16 @@ class ConsumeLoop:
         return self._run_task
 
     async def run(self) -> None:
-        """Fetch and dispatch until `stop()`; heartbeats run alongside."""
-        sub = await self._js.pull_subscribe_bind(durable=self._spec.durable, stream=names.STREAM)
-        heartbeat = asyncio.create_task(self._heartbeat())
+        """Fetch and dispatch until `stop()`; heartbeats and the watchdog run alongside."""
+        sub = await self._subscribe()
+        helpers = [asyncio.create_task(self._heartbeat()), asyncio.create_task(self._monitor())]
         try:
             while not self._stopping.is_set():
+                if self._resubscribe:
+                    self._resubscribe = False
+                    with contextlib.suppress(Exception):
+                        await sub.unsubscribe()
+                    sub = await self._subscribe()
                 free = self._concurrency - len(self._in_flight)
                 if free <= 0:
                     self._slot_freed.clear()
@@ -125,11 +159,38 @@ class ConsumeLoop:
                         with contextlib.suppress(Exception):
                             await m.nak()
                 elif msgs:
+                    self._last_msg_at = time.monotonic()
                     self._dispatch(msgs)
         finally:
-            heartbeat.cancel()
+            for task in helpers:
+                task.cancel()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+    async def _subscribe(self) -> JetStreamContext.PullSubscription:
+        return await self._js.pull_subscribe_bind(durable=self._spec.durable, stream=names.STREAM)
+
+    async def _monitor(self) -> None:
+        """Export the consumer's lag; re-create a pull that sees work but gets none."""
+        durable = self._spec.durable
+        while True:
+            await asyncio.sleep(self._monitor_s)
+            try:
+                info = await self._js.consumer_info(names.STREAM, durable)
+            except Exception as exc:
+                log.debug("consumer info unavailable", consumer=durable, error=str(exc))
+                continue  # reconnecting; the next round will tell
+            CONSUMER_PENDING.labels(durable).set(info.num_pending or 0)
+            CONSUMER_ACK_PENDING.labels(durable).set(info.num_ack_pending or 0)
+            CONSUMER_REDELIVERED.labels(durable).set(info.num_redelivered or 0)
+            idle_for = time.monotonic() - self._last_msg_at
+            has_room = len(self._in_flight) < self._concurrency
+            if (info.num_pending or 0) > 0 and has_room and idle_for > self._stall_after_s:
+                log.warning("consumer stalled: pending work but no deliveries; re-subscribing",
+                            consumer=durable, pending=info.num_pending)  # fmt: skip
+                CONSUMER_STALLS.labels(durable).inc()
+                self._resubscribe = True
+                self._last_msg_at = time.monotonic()
 
     async def _fetch(self, sub: JetStreamContext.PullSubscription, n: int) -> list[Msg]:
         # Long-poll for one message (wakes at once when work arrives), then take
@@ -276,17 +337,22 @@ class ConsumeLoop:
 
     async def _dead(self, msg: Msg, poison: PoisonEvent) -> None:
         reading_id = msg.subject.rsplit(".", 1)[-1]
-        log.error(
-            "poison event dead-lettered",
-            subject=msg.subject,
-            code=poison.code,
-            reason=poison.reason,
-        )
-        with contextlib.suppress(Exception):
+        log.error("poison event dead-lettered", subject=msg.subject, code=poison.code,
+                  reason=poison.reason)  # fmt: skip
+        try:
+            if self._on_poison is not None:
+                await self._on_poison(
+                    Poison(msg.subject, _stream_seq(msg), poison.code, poison.reason, msg.data)
+                )
             if self._on_failure is not None and msg.subject.count(".") >= 2:
                 await self._publisher.publish(
                     self._on_failure(reading_id, 1, poison.code, poison.reason)
                 )
+        except Exception as exc:
+            # Not recorded yet: keep the message and try again later rather than lose it.
+            log.warning("could not record poison event", error=str(exc))
+            await msg.nak(delay=backoff_delay(_attempt(msg)))
+            return
         await msg.term()
         EVENTS_HANDLED.labels(self._service, _type_of(msg), "poison").inc()
 

@@ -106,3 +106,28 @@ async def test_consumers_are_declared_by_the_services(stack: Stack, js) -> None:
     for spec in (CHART, READER, STATUS):
         info = await js.consumer_info("READINGS", spec.durable)
         assert info.config.filter_subject or info.config.filter_subjects
+
+
+async def test_garbage_is_dead_lettered_with_a_reason_and_blocks_nothing(
+    stack: Stack, http: aiohttp.ClientSession, intake_url, status_url, js
+) -> None:
+    bad = "0badbad0-0000-4000-8000-000000000000"
+    await js.publish(f"hd.reading.requested.{bad}", b"\x00\xffnot an event")
+    rid = await post_reading(http, intake_url)
+    await wait_status(http, status_url, rid, {"completed"})
+    failed = await wait_status(http, status_url, bad, {"failed"})
+    assert failed["error"]["code"] == "undecodable"
+
+    async with http.get(f"{status_url}/v1/dead-letters") as resp:
+        items = (await resp.json())["items"]
+    by_stage = {i["stage"]: i for i in items if i["reading_id"] == bad}
+    assert by_stage["chart"]["code"] == "undecodable"  # the reading failed, with the reason
+    assert by_stage["bus"]["raw_excerpt"]  # the raw message itself, kept by status
+    assert by_stage["bus"]["subject"] == f"hd.reading.requested.{bad}"
+
+    async with http.get(f"{status_url}/v1/pipeline") as resp:
+        view = await resp.json()
+    assert set(view["stages"]) == {"chart", "reader", "status"}
+    assert view["stages"]["chart"]["dead"] >= 1
+    assert view["readings_by_status"]["completed"] >= 1
+    assert view["durations_s"]["total_p50"] is not None
