@@ -69,7 +69,9 @@ async def test_two_replicas_project_together_and_both_serve_live_sse(
     try:
         dupes = await conn.fetchval(
             "SELECT count(*) FROM (SELECT reading_id FROM reading_versions"
-            " WHERE reading_id = ANY($1) GROUP BY reading_id HAVING count(*) > 1) d", ids)  # fmt: skip
+            " WHERE reading_id = ANY($1) GROUP BY reading_id HAVING count(*) > 1) d",
+            ids,
+        )
     finally:
         await conn.close()
     assert dupes == 0
