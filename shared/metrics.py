@@ -77,3 +77,9 @@ CONSUMER_STALLS = Counter(
     "Times the watchdog saw pending work but no deliveries and re-created the pull.",
     ["consumer"],
 )
+SSE_DELIVERY_LAG_SECONDS = Histogram(
+    f"{P}_sse_delivery_lag_seconds",
+    "Age of a live event (from its CloudEvents time) when written to an SSE client.",
+    ["service"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5),
+)

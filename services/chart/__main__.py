@@ -1,10 +1,12 @@
-"""Run the chart service: `python -m services.chart`."""
+"""Run the chart service (`python -m services.chart`) or the batch CLI (`... compute`)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
+from services.chart.cli import build_parser, run_compute
 from services.chart.compute import warm_up
 from services.chart.handlers import failure, handle_batch
 from shared.bus.topology import CHART
@@ -25,7 +27,11 @@ async def setup(rt: Runtime[Any]) -> None:
     )
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    """No arguments: run the service until signalled. `compute`: the batch CLI."""
+    args = build_parser().parse_args(argv)
+    if args.command == "compute":
+        raise SystemExit(run_compute(args))
     run_service("chart", ChartSettings, setup, port=lambda s: s.chart_ops_port)
 
 

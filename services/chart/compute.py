@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -12,17 +12,20 @@ from skyfield.timelib import Time
 
 from services.chart import ephemeris
 from services.chart.birth_moment import resolve_birth, timezone_at
+from services.chart.bodygraph import chart_properties
 from services.chart.errors import ChartError
 from services.chart.place import lookup_city
 from services.chart.wheel import decompose, opposite, wheel_index
 from shared.events.birth import BirthInput
 from shared.events.chart import BODIES, Chart, Engine, ResolvedBirth
 
-ENGINE_VERSION: Final = "1.0.0"
+ENGINE_VERSION: Final = "1.1.0"
 """Version of the calculation; bump when any computed value can change."""
 
 _SUN, _EARTH = BODIES.index("sun"), BODIES.index("earth")
 _NORTH, _SOUTH = BODIES.index("north_node"), BODIES.index("south_node")
+_GATE, _LINE = 0, 1
+"""Rows of a chart's wheel values: [quantity][body], quantities gate, line, color, tone, base."""
 _UTC_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -57,6 +60,13 @@ def _side(longitudes: list[float], wheel_rows: list[list[int]]) -> dict[str, dic
         }
         for i, body in enumerate(BODIES)
     }
+
+
+def _derived(personality: list[list[int]], design: list[list[int]]) -> dict[str, Any]:
+    """Return the derived fields (channels, centers, type, ...) from both sides' wheel rows."""
+    return chart_properties(
+        personality[_GATE], design[_GATE], personality[_LINE][_SUN], design[_LINE][_SUN]
+    )
 
 
 def _wheel_rows(lons: NDArray[np.float64]) -> list[list[list[int]]]:
@@ -95,6 +105,7 @@ def _charts(
                     "personality": _side(p_list[i], p_wheel[i]),
                     "design": _side(d_list[i], d_wheel[i]),
                 },
+                **_derived(p_wheel[i], d_wheel[i]),
                 "engine": engine,
             }
         )

@@ -27,6 +27,8 @@ async def setup(rt: Runtime[Any]) -> None:
     pool = await asyncpg.create_pool(
         settings.database_url.get_secret_value(),
         min_size=1, max_size=settings.database_pool_size, command_timeout=10,
+        server_settings={"timezone": "UTC", "application_name": "hd-status"},
+        reset=_rollback_if_needed,
     )  # fmt: skip
     rt.on_cleanup(pool.close)
     async with pool.acquire() as conn:
@@ -57,11 +59,19 @@ async def setup(rt: Runtime[Any]) -> None:
         await record_poison(pool, poison)
 
     await rt.add_consumer(
-        STATUS, batch_handler=project, concurrency=settings.status_batch_size,
+        # Two batches in flight: one is written while the next is fetched and decoded.
+        STATUS, batch_handler=project, concurrency=2 * settings.status_batch_size,
         batch_size=settings.status_batch_size, on_poison=dead_letter,
     )  # fmt: skip
     rt.app.add_routes(StatusApi(settings, pool, rt.js, hub).routes())
     rt.app.add_routes(OperationsApi(pool, rt.js).routes())
+
+
+async def _rollback_if_needed(conn: asyncpg.Connection) -> None:
+    # We keep no session state (no SET, LISTEN or advisory locks outside `migrate`,
+    # which unlocks itself), so the pool's full reset per release is wasted work.
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
 
 
 def main() -> None:

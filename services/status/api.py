@@ -7,6 +7,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import time
 from datetime import datetime
 from typing import Any
 
@@ -18,19 +19,26 @@ from nats.js.errors import NotFoundError
 
 from services.status.live import OVERFLOW, LiveHub
 from services.status.states import TERMINAL_EVENTS
-from services.status.views import ReadingView, get_reading, history, view_from_request
+from services.status.views import (
+    ReadingView,
+    get_reading,
+    get_reading_json,
+    history,
+    view_from_request,
+)
 from shared import names
 from shared.events import reading_requested
 from shared.events.envelope import Envelope
 from shared.events.registry import PoisonEvent, decode
 from shared.logging import get_logger
-from shared.metrics import SSE_CLIENTS
+from shared.metrics import SSE_CLIENTS, SSE_DELIVERY_LAG_SECONDS
 from shared.problem import problem
 from shared.settings import StatusSettings
 
 log = get_logger(__name__)
 
 SSE_RETRY_MS = 2000
+SEND_TIMEOUT_S = 10.0  # a client that cannot take a frame in this long is dropped
 
 
 class StatusApi:
@@ -42,6 +50,7 @@ class StatusApi:
         self._js = js
         self._hub = hub
         self._sse_gauge = SSE_CLIENTS.labels("status")
+        self._lag = SSE_DELIVERY_LAG_SECONDS.labels("status")
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -52,10 +61,13 @@ class StatusApi:
 
     async def get_reading(self, request: web.Request) -> web.Response:
         reading_id = request.match_info["id"]
-        view = await self._find(reading_id)
-        if view is None:
-            return _not_found(reading_id)
-        body = view.model_dump_json()
+        async with self._pool.acquire() as conn:
+            body = await get_reading_json(conn, reading_id)
+        if body is None:
+            event = await self._requested_on_bus(reading_id)
+            if event is None:
+                return _not_found(reading_id)
+            body = view_from_request(event).model_dump_json()
         etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if etag in _etags(request.headers.get("If-None-Match", "")):
@@ -119,6 +131,7 @@ class StatusApi:
                 return _not_found(reading_id)
             async with sse_response(
                 request, ping_interval=self._settings.sse_heartbeat_s,
+                send_timeout=SEND_TIMEOUT_S,
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             ) as sse:  # fmt: skip
                 self._sse_gauge.inc()
@@ -137,6 +150,7 @@ class StatusApi:
         past: list[tuple[int, str, str]],
         last_id: int,
     ) -> None:
+        subscribed_at = time.time()
         first = True
         for seq, type_, data in past:
             await sse.send(data, id=str(seq), event=type_, retry=SSE_RETRY_MS if first else None)
@@ -155,7 +169,11 @@ class StatusApi:
                 return
             if ev.seq <= last_id:
                 continue  # already sent from history
-            await sse.send(ev.data, id=str(ev.seq), event=ev.type)
+            # Pre-encoded once per event, not per client; bounded like `send`.
+            async with asyncio.timeout(SEND_TIMEOUT_S):
+                await sse.write(ev.frame)
+            if ev.born >= subscribed_at:  # fan-out lag, not the age of replayed events
+                self._lag.observe(time.time() - ev.born)
             last_id = ev.seq
             if ev.type in TERMINAL_EVENTS:
                 return

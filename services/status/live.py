@@ -31,7 +31,18 @@ log = get_logger(__name__)
 class LiveEvent:
     seq: int
     type: str
-    data: str  # the payload as JSON
+    data: str  # the payload as JSON (one line)
+    frame: bytes = b""  # the SSE frame, encoded once for every client
+    born: float = 0.0  # the event's CloudEvents time, epoch seconds
+
+    @classmethod
+    def of(cls, seq: int, type_: str, data: str, born: float) -> LiveEvent:
+        return cls(seq, type_, data, sse_frame(seq, type_, data), born)
+
+
+def sse_frame(seq: int, type_: str, data: str) -> bytes:
+    """One SSE event; `data` is single-line JSON, so it is one `data:` field."""
+    return f"id: {seq}\r\nevent: {type_}\r\ndata: {data}\r\n\r\n".encode()
 
 
 OVERFLOW = LiveEvent(-1, "overflow", "")
@@ -75,7 +86,12 @@ class LiveHub:
             return
         self.publish(
             event.subject,
-            LiveEvent(msg.metadata.sequence.stream, event.type, event.data.model_dump_json()),
+            LiveEvent.of(
+                msg.metadata.sequence.stream,
+                event.type,
+                event.data.model_dump_json(),
+                event.time.timestamp(),
+            ),
         )
 
     def publish(self, reading_id: str, event: LiveEvent) -> None:

@@ -82,7 +82,13 @@ RAW_EXCERPT_BYTES = 512
 
 
 async def apply_batch(pool: asyncpg.Pool, batch: Sequence[Delivered]) -> None:
-    """Apply every event of `batch` not applied before, in one transaction."""
+    """Apply every event of `batch` not applied before, in one transaction.
+
+    Rows are written in reading-id order (stream order within a reading), so two
+    batches applied at once by two replicas or two slots lock rows in the same
+    order and cannot deadlock.
+    """
+    batch = sorted(batch, key=lambda d: (d.event.subject, d.stream_seq))
     async with pool.acquire() as conn, conn.transaction():
         fresh_ids = {
             r["event_id"]
@@ -118,9 +124,12 @@ async def apply_batch(pool: asyncpg.Pool, batch: Sequence[Delivered]) -> None:
                     for d in charts
                 ],
             )  # fmt: skip
-        for d in fresh:
-            if d.event.type == "reading.generated":
-                await _insert_version(conn, d)
+        versions = [d for d in fresh if d.event.type == "reading.generated"]
+        if versions:
+            await conn.executemany(
+                _RETIRE_VERSIONS, [(d.event.subject, d.event.data.version) for d in versions]
+            )
+            await conn.executemany(_INSERT_VERSION, [_version_row(d) for d in versions])
         failures = [d for d in fresh if d.event.type == "reading.failed"]
         if failures:
             await conn.executemany(
@@ -168,11 +177,9 @@ def _reading_row(d: Delivered) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-async def _insert_version(conn: asyncpg.Connection, d: Delivered) -> None:
+def _version_row(d: Delivered) -> tuple[Any, ...]:
     g = d.event.data
-    await conn.execute(_RETIRE_VERSIONS, g.reading_id, g.version)
-    await conn.execute(
-        _INSERT_VERSION, g.reading_id, g.version, g.text, g.provider, g.model,
-        g.composed_offline, g.agent, g.language, g.prompt_version, g.usage.model_dump_json(),
-        g.latency_s, d.event.time,
+    return (
+        g.reading_id, g.version, g.text, g.provider, g.model, g.composed_offline, g.agent,
+        g.language, g.prompt_version, g.usage.model_dump_json(), g.latency_s, d.event.time,
     )  # fmt: skip

@@ -84,6 +84,36 @@ async def get_reading(conn: asyncpg.Connection, reading_id: str) -> ReadingView 
     )  # fmt: skip
 
 
+# The same document as `ReadingView`, built by PostgreSQL: a poll is one query and no
+# JSON parsing or re-encoding in Python (the chart alone is ~10 kB).
+_READING_JSON = """
+SELECT json_build_object(
+    'id', r.id, 'status', r.status, 'progress', r.status_rank, 'version', r.current_version,
+    'user_id', r.user_id, 'agent', r.agent, 'language', r.language,
+    'created_at', r.created_at, 'updated_at', r.updated_at,
+    'stages', json_build_object(
+        'requested_at', r.requested_at, 'chart_at', r.chart_at, 'started_at', r.started_at,
+        'completed_at', r.completed_at, 'failed_at', r.failed_at),
+    'birth', r.birth, 'chart', c.chart,
+    'reading', CASE WHEN v.version IS NULL THEN NULL ELSE json_build_object(
+        'version', v.version, 'text', v.text, 'provider', v.provider, 'model', v.model,
+        'composed_offline', v.composed_offline, 'agent', v.agent, 'language', v.language,
+        'prompt_version', v.prompt_version, 'usage', v.usage, 'latency_s', v.latency_s,
+        'created_at', v.created_at) END,
+    'error', r.error)::text
+FROM readings r
+LEFT JOIN charts c ON c.reading_id = r.id
+LEFT JOIN reading_versions v ON v.reading_id = r.id AND v.is_current
+WHERE r.id = $1
+"""
+
+
+async def get_reading_json(conn: asyncpg.Connection, reading_id: str) -> str | None:
+    """The reading as the JSON document of `ReadingView`, or None when unknown."""
+    body: str | None = await conn.fetchval(_READING_JSON, reading_id)
+    return body
+
+
 def view_from_request(event: Envelope[Any]) -> ReadingView:
     """What a reading looks like when only its `reading.requested` is known (poll race)."""
     data = event.data

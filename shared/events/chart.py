@@ -95,7 +95,8 @@ class Chart(BaseModel):
     birth: ResolvedBirth
     design: Moment
     activations: ChartActivations
-    # Derived properties: filled by the complete chart (a later, additive change).
+    # Derived properties (services/chart/bodygraph.py), filled by the chart service since
+    # engine 1.1.0; optional in the contract, so a chart from engine 1.0.0 still validates.
     active_gates: list[int] | None = None
     channels: list[str] | None = None
     centers: Centers | None = None

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+from services.chart.bodygraph import PROFILE_ANGLES, bodygraph
 from services.chart.compute import ENGINE_VERSION, compute_chart, compute_charts
 from services.chart.errors import ChartError
 from services.chart.wheel import GATE_ORDER
 from shared.events.birth import BirthInput
-from shared.events.chart import BODIES
+from shared.events.chart import BODIES, Chart
 
 MONTREAL = {"latitude": 45.5017, "longitude": -73.5673, "name": "Montreal"}
 
@@ -38,7 +39,12 @@ def test_spec_example_chart() -> None:
     assert (sun.gate, sun.line) == (51, 5) and sun.longitude == pytest.approx(19.3, abs=0.05)
     assert chart.engine.ephemeris == "DE421" and chart.engine.node == "true"
     assert chart.engine.version == ENGINE_VERSION
-    assert chart.type is None and chart.channels is None
+    assert (chart.type, chart.authority, chart.profile) == ("manifestor", "splenic", "5/1")
+    assert chart.channels == ["10-20", "10-57", "20-57", "23-43", "25-51"]
+    assert chart.centers is not None
+    assert chart.centers.open == ["head", "solar_plexus", "sacral", "root"]
+    assert chart.incarnation_cross is not None
+    assert chart.incarnation_cross.gates == [51, 57, 61, 62]
 
 
 def test_all_26_activations_and_the_design_arc() -> None:
@@ -86,3 +92,26 @@ def test_empty_batch_and_raising_single() -> None:
     with pytest.raises(ChartError) as caught:
         compute_chart(birth("1850-01-01", "12:00"))
     assert caught.value.as_dict()["code"] == "date_out_of_range"
+
+
+def test_derived_fields_follow_the_activations() -> None:
+    births = [
+        birth(f"{1905 + 3 * i}-{1 + i % 12:02d}-{1 + i % 28:02d}", "06:45") for i in range(48)
+    ]
+    for chart in compute_charts(births):
+        assert isinstance(chart, Chart)
+        p, d = chart.activations.personality, chart.activations.design
+        gates = {a.gate for _, a in p} | {a.gate for _, a in d}
+        graph = bodygraph(gates)
+        assert chart.active_gates == sorted(gates)
+        assert chart.channels == [c.key for c in graph.channels]
+        assert chart.centers is not None and chart.incarnation_cross is not None
+        assert (chart.centers.defined, chart.centers.open) == (
+            list(graph.defined),
+            list(graph.open),
+        )
+        assert (chart.type, chart.strategy) == (graph.type, graph.strategy)
+        assert (chart.authority, chart.definition) == (graph.authority, graph.definition)
+        assert chart.profile == f"{p.sun.line}/{d.sun.line}"
+        assert chart.incarnation_cross.angle == PROFILE_ANGLES[chart.profile]
+        assert chart.incarnation_cross.gates == [p.sun.gate, p.earth.gate, d.sun.gate, d.earth.gate]

@@ -131,3 +131,16 @@ async def test_deltas_before_completion_are_kept_across_batches(pool: asyncpg.Po
         types = [t for _, t, _ in await history(conn, rid, 0)]
     assert types == ["reading.requested", "chart.calculated", "reading.started", "reading.delta",
                      "reading.generated"]  # fmt: skip
+
+
+async def test_the_json_built_by_postgres_is_the_documented_view(pool: asyncpg.Pool) -> None:
+    from services.status.views import ReadingView, get_reading_json
+
+    rid, s = f.new_id(), Stream()
+    await apply_batch(pool, s(f.requested(rid, user_id="u"), f.calculated(rid), f.generated(rid)))
+    async with pool.acquire() as conn:
+        view = await get_reading(conn, rid)
+        body = await get_reading_json(conn, rid)
+        assert await get_reading_json(conn, f.new_id()) is None
+    assert view is not None and body is not None
+    assert ReadingView.model_validate_json(body) == view
