@@ -52,6 +52,14 @@ class IntakeSettings(HttpSettings):
         "empty = same origin (an ingress routes both).",
     )
     publish_timeout_s: float = Field(2.0, gt=0, le=30)
+    cors_origins: str = Field(
+        "",
+        description="Comma-separated browser origins allowed to call the API; empty = none.",
+    )
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
 
 class StatusSettings(HttpSettings):
@@ -76,6 +84,15 @@ class ReaderSettings(BaseServiceSettings):
     openai_timeout_s: float = Field(120.0, gt=0, le=3600)
     reader_provider: Literal["auto", "openai", "offline"] = Field(
         "auto", description="`auto`: openai when OPENAI_API_KEY is set, else offline."
+    )
+    reader_rpm: int = Field(
+        0, ge=0, description="LLM calls allowed per window across all replicas; 0 = no limit."
+    )
+    reader_tpm: int = Field(
+        0, ge=0, description="LLM tokens allowed per window across all replicas; 0 = no limit."
+    )
+    reader_limit_window_s: float = Field(
+        60.0, gt=0, le=3600, description="Length of the shared limit window."
     )
 
 
