@@ -83,3 +83,36 @@ SSE_DELIVERY_LAG_SECONDS = Histogram(
     ["service"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5),
 )
+LLM_CALLS = Counter(
+    f"{P}_llm_calls_total",
+    "LLM calls by outcome (ok, rate_limited, server_error, timeout, connection_error, "
+    "refused, filtered, empty).",
+    ["provider", "outcome"],
+)
+LLM_CALL_SECONDS = Histogram(
+    f"{P}_llm_call_seconds",
+    "Duration of one LLM call, from request to the last token.",
+    ["provider"],
+    buckets=(0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144),
+)
+LLM_FIRST_TOKEN_SECONDS = Histogram(
+    f"{P}_llm_first_token_seconds",
+    "Time from request to the first streamed token.",
+    ["provider"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 21),
+)
+LLM_TOKENS = Counter(
+    f"{P}_llm_tokens_total",
+    "Tokens used, by kind (prompt, completion) and model.",
+    ["provider", "model", "kind"],
+)
+LLM_LIMITER_WAIT_SECONDS = Histogram(
+    f"{P}_llm_limiter_wait_seconds",
+    "Time a call waited for the limits shared by all reader replicas.",
+    buckets=(0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)
+LLM_IN_FLIGHT = Gauge(
+    f"{P}_llm_calls_in_flight",
+    "LLM calls under way in this replica.",
+    ["provider"],
+)

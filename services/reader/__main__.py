@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.reader.handlers import ReadingWriter, failure
+from services.reader.limiter import Limits, SharedLimiter
 from services.reader.providers import select_provider
 from shared.bus.topology import READER
 from shared.logging import get_logger
@@ -16,8 +17,17 @@ log = get_logger(__name__)
 
 async def setup(rt: Runtime[Any]) -> None:
     settings: ReaderSettings = rt.settings
-    provider = select_provider(settings)
-    log.info("reading provider", provider=provider.name, model=provider.model)
+    limits = Limits(settings.reader_rpm, settings.reader_tpm, settings.reader_limit_window_s)
+    limiter = await SharedLimiter.create(rt.js, limits)
+    provider = select_provider(settings, limiter)
+    log.info(
+        "reading provider",
+        provider=provider.name,
+        model=provider.model,
+        rpm=limits.rpm or None,
+        tpm=limits.tpm or None,
+        window_s=limits.window_s,
+    )
     writer = ReadingWriter(provider, rt.publisher)
     await rt.add_consumer(
         READER,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.reader.limiter import SharedLimiter
 from services.reader.providers.base import Generation, Provider, TextSink
 from services.reader.providers.offline_provider import OfflineProvider
 from services.reader.providers.openai_provider import OpenAIProvider
@@ -17,11 +18,11 @@ __all__ = [
 ]
 
 
-def select_provider(settings: ReaderSettings) -> Provider:
+def select_provider(settings: ReaderSettings, limiter: SharedLimiter | None = None) -> Provider:
     """`openai` when a key is set (or forced), otherwise the offline composer."""
     choice = settings.reader_provider
     if choice == "auto":
         choice = "openai" if settings.openai_api_key else "offline"
     if choice == "openai":
-        return OpenAIProvider(settings)
+        return OpenAIProvider(settings, limiter)
     return OfflineProvider()

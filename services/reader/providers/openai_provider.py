@@ -3,43 +3,93 @@
 Works with any OpenAI-compatible server (`OPENAI_BASE_URL`). Retries live in
 one place, the bus (nak with backoff honouring `Retry-After`), so the SDK's
 own retries are off: a 429 storm is not multiplied. The SDK's timeout is per
-read, so the whole call is also bounded with `asyncio.timeout`.
+read, so the whole call is also bounded with `asyncio.timeout`. One client
+per process (one event loop), with a connection pool as large as the
+replica's concurrency.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 
+import httpx2
 import openai
 from openai import AsyncOpenAI
 
 from services.reader.agents import build_prompt
+from services.reader.limiter import SharedLimiter
 from services.reader.providers.base import Generation, TextSink
 from shared.bus.outcomes import Permanent, Transient
 from shared.events.chart import Chart
 from shared.events.reading_generated import Usage
+from shared.metrics import (
+    LLM_CALL_SECONDS,
+    LLM_CALLS,
+    LLM_FIRST_TOKEN_SECONDS,
+    LLM_IN_FLIGHT,
+    LLM_TOKENS,
+)
 from shared.settings import ReaderSettings
+
+EXPECTED_COMPLETION_TOKENS = 1200  # reserved against READER_TPM until usage is known
+
+
+class RateLimited(Transient):
+    """The provider answered 429: every replica should hold back."""
 
 
 class OpenAIProvider:
     name = "openai"
 
-    def __init__(self, settings: ReaderSettings) -> None:
+    def __init__(self, settings: ReaderSettings, limiter: SharedLimiter | None = None) -> None:
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         self.model = settings.openai_model
         self._total_timeout_s = settings.openai_timeout_s
-        # One client per event loop; created inside the loop by the service setup.
+        self._limiter = limiter
+        pool = max(100, settings.reader_concurrency)
         self._client = AsyncOpenAI(
             api_key=key or "not-set",
             base_url=settings.openai_base_url or None,
             timeout=openai.Timeout(settings.openai_timeout_s, connect=5.0),
             max_retries=0,
+            http_client=openai.DefaultAsyncHttpxClient(
+                limits=httpx2.Limits(max_connections=pool, max_keepalive_connections=pool)
+            ),
         )
+        self._in_flight = LLM_IN_FLIGHT.labels(self.name)
 
     async def generate(
         self, chart: Chart, agent: str, language: str, on_text: TextSink
     ) -> Generation:
         messages = build_prompt(chart, agent, language)
+        estimate = sum(len(m["content"]) for m in messages) // 4 + EXPECTED_COMPLETION_TOKENS
+        if self._limiter is not None:
+            await self._limiter.acquire(estimate)
+        self._in_flight.inc()
+        started = time.monotonic()
+        outcome = "ok"
+        try:
+            gen = await self._call(messages, on_text, started)
+        except Exception as exc:
+            outcome = _outcome_of(exc)
+            if isinstance(exc, RateLimited) and self._limiter is not None:
+                await self._limiter.push_back(exc.delay_s or 1.0)
+            raise
+        finally:
+            self._in_flight.dec()
+            LLM_CALLS.labels(self.name, outcome).inc()
+            LLM_CALL_SECONDS.labels(self.name).observe(time.monotonic() - started)
+        used = gen.usage.prompt_tokens + gen.usage.completion_tokens
+        LLM_TOKENS.labels(self.name, gen.model, "prompt").inc(gen.usage.prompt_tokens)
+        LLM_TOKENS.labels(self.name, gen.model, "completion").inc(gen.usage.completion_tokens)
+        if self._limiter is not None and used:
+            await self._limiter.settle(estimate, used)
+        return gen
+
+    async def _call(
+        self, messages: list[dict[str, str]], on_text: TextSink, started: float
+    ) -> Generation:
         parts: list[str] = []
         usage = Usage()
         model = self.model
@@ -63,6 +113,10 @@ class OpenAIProvider:
                             raise Permanent("content_filtered", "the provider filtered the reading")
                         text = choice.delta.content if choice.delta else None
                         if text:
+                            if not parts:
+                                LLM_FIRST_TOKEN_SECONDS.labels(self.name).observe(
+                                    time.monotonic() - started
+                                )
                             parts.append(text)
                             await on_text(text)
         except TimeoutError:
@@ -83,12 +137,29 @@ class OpenAIProvider:
 def _classify(exc: openai.APIStatusError) -> Exception:
     """Map an HTTP error from the provider to a bus outcome (never leaking the key)."""
     status = exc.status_code
-    if status == 429 or status >= 500 or status == 408:
+    if status == 429:
+        return RateLimited(f"LLM answered {status}", delay_s=_retry_after(exc))
+    if status >= 500 or status == 408:
         return Transient(f"LLM answered {status}", delay_s=_retry_after(exc))
     code = {401: "llm_unauthorized", 403: "llm_forbidden", 404: "llm_model_not_found"}.get(
         status, "llm_bad_request"
     )
     return Permanent(code, f"the LLM provider refused the request ({status})")
+
+
+def _outcome_of(exc: Exception) -> str:
+    if isinstance(exc, RateLimited):
+        return "rate_limited"
+    if isinstance(exc, Permanent):
+        return "filtered" if exc.code == "content_filtered" else "refused"
+    reason = str(exc)
+    if "exceeded" in reason:
+        return "timeout"
+    if "connection" in reason:
+        return "connection_error"
+    if "empty" in reason:
+        return "empty"
+    return "server_error"
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:

@@ -1,0 +1,137 @@
+"""Limits on LLM calls shared by every reader replica, kept in JetStream KV.
+
+The limit is a rate: `READER_RPM` calls and `READER_TPM` tokens per
+`READER_LIMIT_WINDOW_S`. One KV entry holds, for calls and for tokens, the
+earliest time the next call may start ("generic cell rate" with no burst).
+A replica reserves a start time with compare-and-set on the entry's
+revision, so two replicas never take the same slot; it then waits for its
+slot (the message stays alive through heartbeats, and waiting is not a
+failure). Spacing calls `window / limit` apart means no interval of one
+window ever holds more than `limit` calls. A provider's `429 Retry-After`
+pushes the next start time out for every replica.
+
+Clocks: slots are wall-clock times; replicas are expected to run NTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from nats.js import JetStreamContext
+from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from shared.logging import get_logger
+from shared.metrics import LLM_LIMITER_WAIT_SECONDS
+
+log = get_logger(__name__)
+
+BUCKET = "reader_limits"
+KEY = "llm"
+SAFETY = 1.02  # spacing margin for network jitter between the slot and the provider
+
+# A change to the shared state: returns the new state and a result for the caller.
+_Change = Callable[[dict[str, float]], tuple[dict[str, float], float]]
+
+
+@dataclass(frozen=True)
+class Limits:
+    rpm: int  # calls per window, 0 = unlimited
+    tpm: int  # tokens per window, 0 = unlimited
+    window_s: float
+
+    @property
+    def enabled(self) -> bool:
+        return self.rpm > 0 or self.tpm > 0
+
+
+class SharedLimiter:
+    """Reserves call slots in a KV entry every replica shares."""
+
+    def __init__(self, kv: KeyValue | None, limits: Limits) -> None:
+        self._kv = kv
+        self._limits = limits
+        self._call_gap = limits.window_s / limits.rpm * SAFETY if limits.rpm else 0.0
+        self._token_gap = limits.window_s / limits.tpm * SAFETY if limits.tpm else 0.0
+
+    @classmethod
+    async def create(cls, js: JetStreamContext, limits: Limits) -> SharedLimiter:
+        if not limits.enabled:
+            return cls(None, limits)
+        try:
+            kv = await js.create_key_value(
+                bucket=BUCKET, history=1, description="reader: shared LLM rate limits"
+            )
+        except BadRequestError:
+            kv = await js.key_value(BUCKET)  # another replica created it
+        return cls(kv, limits)
+
+    async def acquire(self, tokens: int) -> float:
+        """Wait for a slot for one call of about `tokens` tokens; return the seconds waited."""
+        if self._kv is None:
+            return 0.0
+        started = time.time()
+        slot = await self._reserve(tokens)
+        wait = max(0.0, slot - time.time())
+        if wait:
+            await asyncio.sleep(wait)
+        waited = time.time() - started
+        LLM_LIMITER_WAIT_SECONDS.observe(waited)
+        return waited
+
+    async def push_back(self, seconds: float) -> None:
+        """The provider said wait (429 Retry-After): nobody starts a call before then."""
+        if self._kv is None or seconds <= 0:
+            return
+        until = time.time() + seconds
+
+        def later(state: dict[str, float]) -> tuple[dict[str, float], float]:
+            return {k: max(v, until) for k, v in state.items()}, until
+
+        await self._cas(later)
+
+    async def settle(self, estimated: int, actual: int) -> None:
+        """Correct the token reservation once the provider reported the real usage."""
+        if self._kv is None or not self._token_gap or actual == estimated:
+            return
+        shift = (actual - estimated) * self._token_gap
+
+        def correct(state: dict[str, float]) -> tuple[dict[str, float], float]:
+            return {**state, "tokens": state.get("tokens", 0.0) + shift}, 0.0
+
+        await self._cas(correct)
+
+    async def _reserve(self, tokens: int) -> float:
+        def take(state: dict[str, float]) -> tuple[dict[str, float], float]:
+            now = time.time()
+            slot = max(now, state.get("calls", 0.0), state.get("tokens", 0.0))
+            return {
+                "calls": slot + self._call_gap,
+                "tokens": slot + tokens * self._token_gap,
+            }, slot
+
+        return await self._cas(take)
+
+    async def _cas(self, change: _Change) -> float:
+        assert self._kv is not None
+        while True:
+            try:
+                entry = await self._kv.get(KEY)
+                state = json.loads(entry.value or b"{}")
+                revision = entry.revision
+            except KeyNotFoundError:
+                state, revision = {}, None
+            new_state, result = change(state)
+            payload = json.dumps(new_state).encode()
+            try:
+                if revision is None:
+                    await self._kv.create(KEY, payload)
+                else:
+                    await self._kv.update(KEY, payload, last=revision)
+                return result
+            except (KeyWrongLastSequenceError, BadRequestError):
+                continue  # another replica won this round: read again
