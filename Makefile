@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 T      ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt typecheck pytest clean
+.PHONY: help install run test lint fmt typecheck pytest validate up bench bench-chart bench-status bench-reader clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,6 +39,23 @@ typecheck: install ## mypy --strict
 
 pytest: install ## pytest (T=path narrows)
 	$(VENV)/bin/pytest $(T)
+
+validate: install ## Deploy checks: k8s manifests, compose, Dockerfile, alerts, dashboard (offline)
+	$(VENV)/bin/pytest tests/deploy
+
+up: ## docker compose: build and start everything (needs Docker and a .env)
+	docker compose up --build -d
+
+bench: bench-chart bench-status bench-reader ## All benchmarks -> benchmarks/results/*.json
+
+bench-chart: install ## Chart: latency, charts/s at batch 1/16/256, peak RSS
+	$(PY) -m benchmarks.chart_bench
+
+bench-status: install ## Status: projection events/s, polling p99, SSE fan-out
+	$(PY) -m benchmarks.status_bench
+
+bench-reader: install ## Reader: the whole pipeline against a 2 s LLM at concurrency 200 and 1000
+	$(PY) -m benchmarks.reader_bench
 
 clean: ## Remove caches (keeps .venv and .data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -32,7 +32,11 @@ log = get_logger(__name__)
 
 BUCKET = "reader_limits"
 KEY = "llm"
-SAFETY = 1.02  # spacing margin for network jitter between the slot and the provider
+# A replica can be late to use its slot (a busy event loop). A call later than
+# LATE_FRACTION of a window gives its slot up and takes a new one, and slots are
+# spaced so that even calls that late never put more than the limit into any
+# window: with L the lateness allowed, `limit` slots span at least window + L.
+LATE_FRACTION = 0.05
 
 # A change to the shared state: returns the new state and a result for the caller.
 _Change = Callable[[dict[str, float]], tuple[dict[str, float], float]]
@@ -55,8 +59,11 @@ class SharedLimiter:
     def __init__(self, kv: KeyValue | None, limits: Limits) -> None:
         self._kv = kv
         self._limits = limits
-        self._call_gap = limits.window_s / limits.rpm * SAFETY if limits.rpm else 0.0
-        self._token_gap = limits.window_s / limits.tpm * SAFETY if limits.tpm else 0.0
+        w = limits.window_s
+        self.late_tolerance_s = LATE_FRACTION * w
+        span = w + 2 * self.late_tolerance_s  # twice: a margin for the network as well
+        self._call_gap = span / max(1, limits.rpm - 1) if limits.rpm else 0.0
+        self._token_gap = span / limits.tpm if limits.tpm else 0.0
 
     @classmethod
     async def create(cls, js: JetStreamContext, limits: Limits) -> SharedLimiter:
@@ -75,10 +82,14 @@ class SharedLimiter:
         if self._kv is None:
             return 0.0
         started = time.time()
-        slot = await self._reserve(tokens)
-        wait = max(0.0, slot - time.time())
-        if wait:
-            await asyncio.sleep(wait)
+        while True:
+            slot = await self._reserve(tokens)
+            wait = slot - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if time.time() - slot <= self.late_tolerance_s:
+                break
+            log.debug("late for the limiter slot; taking a new one", late_s=time.time() - slot)
         waited = time.time() - started
         LLM_LIMITER_WAIT_SECONDS.observe(waited)
         return waited

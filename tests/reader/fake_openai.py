@@ -26,9 +26,12 @@ class Script:
     text: str = "Your chart shows a clear, steady design."
     chunk_size: int = 8
     first_token_delay_s: float = 0.0
+    chunk_delay_s: float = 0.0
     retry_after: str = "7"
     calls: list[dict[str, Any]] = field(default_factory=list)
     auth_headers: list[str] = field(default_factory=list)
+    call_times: list[float] = field(default_factory=list)  # time.time() at arrival
+    active: int = 0  # responses being streamed right now
 
 
 SCRIPT = web.AppKey("script", Script)
@@ -46,6 +49,7 @@ def _chunk(model: str, content: str | None, finish: str | None = None) -> str:
 
 async def _completions(request: web.Request) -> web.StreamResponse:
     script: Script = request.app[SCRIPT]
+    script.call_times.append(time.time())
     body = await request.json()
     script.calls.append(body)
     script.auth_headers.append(request.headers.get("Authorization", ""))
@@ -64,10 +68,21 @@ async def _completions(request: web.Request) -> web.StreamResponse:
         return web.Response(text="{this is not json", content_type="application/json")
     resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
     await resp.prepare(request)
+    script.active += 1
+    try:
+        await _stream_answer(script, resp, model)
+    finally:
+        script.active -= 1
+    return resp
+
+
+async def _stream_answer(script: Script, resp: web.StreamResponse, model: str) -> None:
     if script.first_token_delay_s:
         await asyncio.sleep(script.first_token_delay_s)
     text = "" if script.mode == "empty" else script.text
     for i in range(0, len(text), script.chunk_size):
+        if i and script.chunk_delay_s:
+            await asyncio.sleep(script.chunk_delay_s)
         await resp.write(_chunk(model, text[i : i + script.chunk_size]).encode())
     await resp.write(_chunk(model, None, "stop").encode())
     usage = {
@@ -80,7 +95,6 @@ async def _completions(request: web.Request) -> web.StreamResponse:
     }
     await resp.write(f"data: {json.dumps(usage)}\n\ndata: [DONE]\n\n".encode())
     await resp.write_eof()
-    return resp
 
 
 @asynccontextmanager

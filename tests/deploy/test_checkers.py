@@ -1,0 +1,120 @@
+"""The checkers themselves: each one catches a broken manifest.
+
+A validator that accepts everything would let every other test here pass;
+these break a good document on purpose and expect a problem report.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from tests.deploy.checks import hardening_problems, manifest_problems
+from tests.deploy.conftest import find, one, render_everything
+from tests.deploy.test_bus_names import nats_size
+from tests.deploy.test_observability import metric_problems
+
+Docs = list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def everything(tmp_path_factory: pytest.TempPathFactory) -> Docs:
+    return render_everything(tmp_path_factory.mktemp("all"))
+
+
+def broken(docs: Docs, kind: str, name: str) -> dict[str, Any]:
+    return copy.deepcopy(one(docs, kind, name))
+
+
+def test_good_documents_pass(everything: Docs) -> None:
+    assert manifest_problems(everything) == []
+
+
+def test_builtin_schema_rejects_unknown_fields_and_bad_types(everything: Docs) -> None:
+    dep = broken(everything, "Deployment", "reader")
+    dep["spec"]["template"]["spec"]["containers"][0]["livenessProbes"] = {}  # typo
+    assert manifest_problems([dep])
+    dep = broken(everything, "Deployment", "reader")
+    dep["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = "120s"
+    assert manifest_problems([dep])
+    svc = broken(everything, "Service", "intake")
+    del svc["spec"]["ports"][0]["port"]
+    assert manifest_problems([svc])
+
+
+def test_crd_models_reject_what_the_cluster_would(everything: Docs) -> None:
+    so = broken(everything, "ScaledObject", "reader")
+    so["spec"]["triggers"][0]["metadata"]["lagThreshold"] = 64  # KEDA wants strings
+    assert manifest_problems([so])
+    so = broken(everything, "ScaledObject", "reader")
+    so["spec"]["maxReplicas"] = 5  # the field is maxReplicaCount
+    assert manifest_problems([so])
+    so = broken(everything, "ScaledObject", "chart")
+    del so["spec"]["scaleTargetRef"]
+    assert manifest_problems([so])
+    rule = broken(everything, "PrometheusRule", "hd-pipeline")
+    rule["spec"]["groups"][0]["rules"][0]["labels"] = ["severity", "warning"]
+    assert manifest_problems([rule])
+    mon = broken(everything, "ServiceMonitor", "hd-api")
+    mon["spec"]["endpoints"][0]["honourLabels"] = True
+    assert manifest_problems([mon])
+
+
+def test_structural_checks_reject_broken_cluster_and_route(everything: Docs) -> None:
+    cluster = broken(everything, "Cluster", "hd-postgres")
+    del cluster["spec"]["instances"]
+    assert manifest_problems([cluster])
+    cluster = broken(everything, "Cluster", "hd-postgres")
+    cluster["spec"]["postgresql"]["parameters"]["max_connections"] = 200
+    assert manifest_problems([cluster])
+    route = broken(everything, "HTTPRoute", "hd-api")
+    route["spec"]["parentRefs"] = []
+    assert manifest_problems([route])
+
+
+def test_unknown_kinds_are_not_waved_through(everything: Docs) -> None:
+    odd = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    assert manifest_problems([odd])
+
+
+@pytest.mark.parametrize(
+    "path, value",
+    [
+        (("securityContext", "runAsNonRoot"), False),
+        (("securityContext", "runAsUser"), 0),
+        (("securityContext", "seccompProfile"), {"type": "Unconfined"}),
+        (("enableServiceLinks",), True),
+        (("containers", 0, "securityContext", "readOnlyRootFilesystem"), False),
+        (("containers", 0, "securityContext", "allowPrivilegeEscalation"), True),
+        (("containers", 0, "securityContext", "capabilities"), {"drop": ["NET_RAW"]}),
+        (("containers", 0, "resources"), {"requests": {"cpu": "1", "memory": "1Gi"}}),
+        (("containers", 0, "image"), "registry.example.com/hd-pipeline:latest"),
+    ],
+)
+def test_hardening_check_catches_each_gap(
+    everything: Docs, path: tuple[Any, ...], value: Any
+) -> None:
+    dep = broken(everything, "Deployment", "status")
+    node = dep["spec"]["template"]["spec"]
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    assert hardening_problems(dep), f"{path} = {value!r} went unnoticed"
+
+
+def test_promql_checks_catch_typos_and_unknown_metrics() -> None:
+    assert metric_problems("sum(rate(hd_events_handled_total[5m])", "x")  # unbalanced
+    assert metric_problems("sum(rate(hd_event_handled_total[5m]))", "x")  # no such metric
+    assert metric_problems("rate(hd_events_handled_total{outcome=poison}[5m])", "x")
+    assert not metric_problems('sum(rate(hd_events_handled_total{outcome="poison"}[5m]))', "x")
+
+
+def test_nats_sizes_are_binary() -> None:
+    assert nats_size("10GB") == nats_size("10G") == 10 * 1024**3
+    assert nats_size("1MB") == 1024**2
+
+
+def test_every_deployment_is_covered(everything: Docs) -> None:
+    assert len(find(everything, "Deployment")) == 4

@@ -1,0 +1,155 @@
+"""Alerts and the dashboard: valid PromQL, over metrics that exist.
+
+Every metric name in an alert or a panel must be one shared/metrics.py
+exports (with its type's suffixes) or one of the documented external ones
+below; a renamed metric then breaks this test instead of silently muting an
+alert.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared import names
+from tests.deploy.conftest import (
+    NAMESPACE,
+    ROOT,
+    find,
+    project_metric_names,
+    render_everything,
+    require_module,
+)
+
+DASHBOARD = ROOT / "deploy" / "grafana" / "pipeline-dashboard.json"
+
+# Metrics from outside the project, by source (documented in deploy/k8s/README.md).
+EXTERNAL_METRICS = {
+    # prometheus-nats-exporter sidecar of the NATS pods (-jsz=all)
+    "jetstream_consumer_num_pending": "nats exporter",
+    "jetstream_consumer_num_ack_pending": "nats exporter",
+    "jetstream_consumer_num_redelivered": "nats exporter",
+    "jetstream_consumer_delivered_stream_seq": "nats exporter",
+    # kube-state-metrics
+    "kube_deployment_status_replicas_unavailable": "kube-state-metrics",
+    # KEDA operator's own metrics
+    "keda_scaler_metrics_value": "keda",
+    # Prometheus: one per scrape target
+    "up": "prometheus",
+}
+SEVERITIES = {"info", "warning", "critical"}
+DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
+
+
+def selectors(expr: str) -> list[tuple[str | None, dict[str, str]]]:
+    """Parse PromQL (raises ValueError when invalid); (metric name, equality matchers) pairs."""
+    promql = require_module("promql_parser", "promql-parser")
+    found: list[tuple[str | None, dict[str, str]]] = []
+
+    def visit(node: Any) -> None:
+        if isinstance(node, promql.VectorSelector):
+            eq = {m.name: m.value for m in node.matchers.matchers if m.op == promql.MatchOp.Equal}
+            found.append((node.name or eq.get("__name__"), eq))
+
+    promql.walk(promql.parse(expr), visit)
+    return found
+
+
+def metric_problems(expr: str, where: str) -> list[str]:
+    try:
+        found = selectors(expr)
+    except ValueError as exc:
+        return [f"{where}: invalid PromQL: {exc}\n{expr}"]
+    known = project_metric_names() | set(EXTERNAL_METRICS)
+    problems = [f"{where}: unknown metric {name!r}" for name, _ in found if name not in known]
+    if not found:
+        problems.append(f"{where}: no metric at all")
+    return problems
+
+
+def rules(tmp_path: Path) -> list[dict[str, Any]]:
+    docs = render_everything(tmp_path)
+    (rule,) = find(docs, "PrometheusRule")
+    return [r for group in rule["spec"]["groups"] for r in group["rules"]]
+
+
+def test_alerts_parse_and_use_known_metrics(tmp_path: Path) -> None:
+    problems = []
+    alerts = rules(tmp_path)
+    assert alerts
+    for rule in alerts:
+        problems += metric_problems(rule["expr"], rule["alert"])
+        assert DURATION.match(rule["for"]), f"{rule['alert']}: for {rule['for']!r}"
+        assert rule["labels"]["severity"] in SEVERITIES, rule["alert"]
+        assert rule["annotations"]["summary"], rule["alert"]
+        runbook = rule["annotations"]["runbook"]
+        doc, _, anchor = runbook.partition("#")
+        assert (ROOT / doc).is_file(), f"{rule['alert']}: runbook {doc} missing"
+        headings = {_anchor(h) for h in re.findall(r"^#+ (.+)$", (ROOT / doc).read_text(), re.M)}
+        assert anchor in headings, f"{rule['alert']}: no heading #{anchor} in {doc}"
+    assert not problems, "\n".join(problems)
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_alerts_cover_what_operations_needs(tmp_path: Path) -> None:
+    exprs = {r["alert"]: r["expr"] for r in rules(tmp_path)}
+    joined = "\n".join(exprs.values())
+    assert "jetstream_consumer_num_pending" in joined, "consumer lag"
+    assert re.search(r'outcome=~"failed\|exhausted"', joined), "failed readings"
+    assert re.search(r'service="reader", outcome!~"ack\|released"', joined), "LLM error rate"
+    assert 'outcome="poison"' in joined, "dead letters"
+    assert "kube_deployment_status_replicas_unavailable" in joined, "pods not ready"
+    for expr in exprs.values():
+        for ns in re.findall(r'namespace="([^"]+)"', expr):
+            assert ns == NAMESPACE, f"an alert names namespace {ns!r}"
+        for stream in re.findall(r'stream_name="([^"]+)"', expr):
+            assert stream == names.STREAM
+
+
+def dashboard_targets() -> list[tuple[str, str]]:
+    dash = json.loads(DASHBOARD.read_text())
+    out = []
+    for panel in dash["panels"]:
+        for target in panel.get("targets", []):
+            out.append((panel["title"], target["expr"]))
+    return out
+
+
+def test_dashboard_is_valid_grafana_json() -> None:
+    dash = json.loads(DASHBOARD.read_text())
+    assert dash["uid"] and dash["title"] and dash["schemaVersion"] >= 36
+    ids = [p["id"] for p in dash["panels"]]
+    assert len(ids) == len(set(ids)), "panel ids are unique"
+    variables = {v["name"] for v in dash["templating"]["list"]}
+    for panel in dash["panels"]:
+        grid = panel["gridPos"]
+        assert grid["x"] + grid["w"] <= 24, panel["title"]
+        uid = (panel.get("datasource") or {}).get("uid")
+        if uid:
+            assert uid.strip("${}") in variables, f"{panel['title']}: datasource {uid}"
+
+
+@pytest.mark.parametrize("title_expr", dashboard_targets(), ids=lambda t: t[0])
+def test_dashboard_queries_parse_and_use_known_metrics(title_expr: tuple[str, str]) -> None:
+    title, expr = title_expr
+    # Grafana's interval variables are not PromQL: give them a value.
+    concrete = expr.replace("$__rate_interval", "5m").replace("$__interval", "1m")
+    problems = metric_problems(concrete, title)
+    assert not problems, "\n".join(problems)
+
+
+def test_dashboard_shows_what_the_issue_asks_for() -> None:
+    joined = "\n".join(expr for _, expr in dashboard_targets())
+    for metric in ("hd_http_requests_total", "hd_http_request_seconds_bucket",
+                   "hd_events_handled_total", "hd_event_handle_seconds_bucket",
+                   "hd_handlers_in_flight", "hd_sse_clients", "hd_bus_connected",
+                   "jetstream_consumer_num_pending"):  # fmt: skip
+        assert metric in joined, f"no panel shows {metric}"
