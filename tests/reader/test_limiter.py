@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 
@@ -19,10 +20,8 @@ pytestmark = pytest.mark.integration
 async def replicas(nats_url: str) -> AsyncIterator[list[NATS]]:
     conns = [await nats.connect(nats_url) for _ in range(3)]
     js = conns[0].jetstream()
-    try:
+    with contextlib.suppress(Exception):  # absent on a fresh server
         await js.delete_key_value(BUCKET)
-    except Exception:  # noqa: S110 - absent on a fresh server
-        pass
     yield conns
     for c in conns:
         await c.close()
