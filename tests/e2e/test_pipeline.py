@@ -131,3 +131,34 @@ async def test_garbage_is_dead_lettered_with_a_reason_and_blocks_nothing(
     assert view["stages"]["chart"]["dead"] >= 1
     assert view["readings_by_status"]["completed"] >= 1
     assert view["durations_s"]["total_p50"] is not None
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+async def test_every_agent_writes_a_labelled_reading_offline_in_each_language(
+    stack: Stack, http: aiohttp.ClientSession, intake_url, status_url, language: str
+) -> None:
+    from services.reader.agents import get_agent
+    from services.reader.offline import OFFLINE_LABEL
+
+    agents = ["personality", "business", "relationship", "crisis"]
+    ids = {
+        agent: await post_reading(http, intake_url, {
+            "birth": {"date": "1948-04-09", "time": "00:14",
+                      "place": {"latitude": 45.5017, "longitude": -73.5673}},
+            "agent": agent, "language": language,
+        })
+        for agent in agents
+    }  # fmt: skip
+    texts = {}
+    for agent, rid in ids.items():
+        body = await wait_status(http, status_url, rid, {"completed"})
+        reading = body["reading"]
+        assert (reading["agent"], reading["language"]) == (agent, language)
+        assert reading["prompt_version"].startswith(agent)
+        text = reading["text"]
+        assert text.splitlines()[0] == OFFLINE_LABEL[language]  # says it was not an AI
+        assert get_agent(agent).title.get(language) in text  # the agent's own framing
+        assert "51" in text  # the conscious Sun gate of this chart
+        assert len(text.split()) > 300
+        texts[agent] = text
+    assert len(set(texts.values())) == 4

@@ -112,3 +112,24 @@ async def fake_openai(script: Script) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         await runner.cleanup()
+
+
+def main() -> None:
+    """`python -m tests.reader.fake_openai --port N --delay 2`: serve until killed."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="A local OpenAI-compatible test server.")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--first-token-delay", type=float, default=0.0)
+    parser.add_argument("--chunk-delay", type=float, default=0.0)
+    parser.add_argument("--text", default="Your chart describes a steady, generous design. " * 6)
+    args = parser.parse_args()
+    app = web.Application()
+    app[SCRIPT] = Script(text=args.text, chunk_size=60, first_token_delay_s=args.first_token_delay,
+                         chunk_delay_s=args.chunk_delay)  # fmt: skip
+    app.router.add_post("/v1/chat/completions", _completions)
+    web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
