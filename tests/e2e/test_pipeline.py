@@ -11,6 +11,7 @@ import pytest
 
 from shared.bus.topology import CHART, READER, STATUS
 from shared.events.chart import BODIES
+from shared.events.reading_requested import Language
 from shared.launcher import Stack
 from tests.e2e.helpers import post_reading, read_sse, wait_status
 
@@ -135,7 +136,7 @@ async def test_garbage_is_dead_lettered_with_a_reason_and_blocks_nothing(
 
 @pytest.mark.parametrize("language", ["en", "de"])
 async def test_every_agent_writes_a_labelled_reading_offline_in_each_language(
-    stack: Stack, http: aiohttp.ClientSession, intake_url, status_url, language: str
+    stack: Stack, http: aiohttp.ClientSession, intake_url, status_url, language: Language
 ) -> None:
     from services.reader.agents import get_agent
     from services.reader.offline import OFFLINE_LABEL
