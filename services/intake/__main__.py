@@ -10,7 +10,7 @@ from shared.settings import IntakeSettings
 
 
 async def setup(rt: Runtime[Any]) -> None:
-    rt.app.add_routes(routes(rt.settings, rt.publisher))
+    rt.app.add_routes(routes(rt.settings, rt.publisher, lambda: rt.nc.is_connected))
 
 
 def main() -> None:

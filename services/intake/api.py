@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from aiohttp import web
 from nats.errors import Error as NatsError
@@ -23,7 +24,11 @@ SOURCE = "/services/intake"
 RETRY_AFTER_S = "1"
 
 
-def routes(settings: IntakeSettings, publisher: Publisher) -> web.RouteTableDef:
+def routes(
+    settings: IntakeSettings,
+    publisher: Publisher,
+    bus_connected: Callable[[], bool] = lambda: True,
+) -> web.RouteTableDef:
     table = web.RouteTableDef()
     base = settings.status_base_url.rstrip("/")
 
@@ -43,6 +48,9 @@ def routes(settings: IntakeSettings, publisher: Publisher) -> web.RouteTableDef:
                 kind="validation",
                 errors=errors,
             )
+        if not bus_connected():
+            # Say so at once instead of waiting for a publish that cannot be confirmed.
+            return _bus_unavailable("the event bus is not reachable right now")
         reading_id = str(uuid.uuid4())
         event = make_event(
             ReadingRequested(
@@ -55,13 +63,7 @@ def routes(settings: IntakeSettings, publisher: Publisher) -> web.RouteTableDef:
             await publisher.publish(event, timeout_s=settings.publish_timeout_s)
         except (TimeoutError, NatsError, JetStreamError) as exc:
             log.warning("publish failed", reading_id=reading_id, error=str(exc))
-            return problem(
-                503,
-                "Service Unavailable",
-                "the event bus did not confirm the request; nothing was accepted, try again",
-                kind="bus-unavailable",
-                headers={"Retry-After": RETRY_AFTER_S},
-            )
+            return _bus_unavailable("the event bus did not confirm the request")
         log.info("reading accepted", reading_id=reading_id, agent=body.agent)
         status_url = f"{base}/v1/readings/{reading_id}"
         accepted = ReadingAccepted(
@@ -75,3 +77,8 @@ def routes(settings: IntakeSettings, publisher: Publisher) -> web.RouteTableDef:
         )
 
     return table
+
+
+def _bus_unavailable(detail: str) -> web.Response:
+    return problem(503, "Service Unavailable", f"{detail}; try again", kind="bus-unavailable",
+                   headers={"Retry-After": RETRY_AFTER_S})  # fmt: skip

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from services.status.api import StatusApi
+from services.status.api import StatusApi, database_unavailable
 from services.status.live import LiveHub
 from services.status.migrate import migrate
 from services.status.operations import OperationsApi
@@ -63,6 +63,7 @@ async def setup(rt: Runtime[Any]) -> None:
         STATUS, batch_handler=project, concurrency=2 * settings.status_batch_size,
         batch_size=settings.status_batch_size, on_poison=dead_letter,
     )  # fmt: skip
+    rt.app.middlewares.append(database_unavailable)
     rt.app.add_routes(StatusApi(settings, pool, rt.js, hub).routes())
     rt.app.add_routes(OperationsApi(pool, rt.js).routes())
 

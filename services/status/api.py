@@ -30,6 +30,7 @@ from shared import names
 from shared.events import reading_requested
 from shared.events.envelope import Envelope
 from shared.events.registry import PoisonEvent, decode
+from shared.http import Handler
 from shared.logging import get_logger
 from shared.metrics import SSE_CLIENTS, SSE_DELIVERY_LAG_SECONDS
 from shared.problem import problem
@@ -201,6 +202,21 @@ class StatusApi:
         with contextlib.suppress(PoisonEvent):
             return decode(raw.data)
         return None
+
+
+DB_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
+             asyncpg.InterfaceError, asyncpg.CannotConnectNowError)  # fmt: skip
+
+
+@web.middleware
+async def database_unavailable(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """While PostgreSQL is away, reads answer 503 with Retry-After, not 500."""
+    try:
+        return await handler(request)
+    except DB_ERRORS as exc:
+        log.warning("database unavailable", error=type(exc).__name__)
+        return problem(503, "Service Unavailable", "the database is not reachable; try again",
+                       kind="database-unavailable", headers={"Retry-After": "2"})  # fmt: skip
 
 
 def _not_found(reading_id: str) -> web.Response:
