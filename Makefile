@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 T      ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt typecheck pytest validate up bench bench-chart bench-status bench-reader clean
+.PHONY: help install run test lint fmt typecheck pytest chromium validate up bench bench-chart bench-status bench-reader clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,7 +37,13 @@ fmt: install ## ruff: fix and format
 typecheck: install ## mypy --strict
 	$(VENV)/bin/mypy
 
-pytest: install ## pytest (T=path narrows)
+chromium: ## Debian's Chromium for the browser tests (apt-get; sudo when not root)
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+
+pytest: install chromium ## pytest (T=path narrows)
 	$(VENV)/bin/pytest $(T)
 
 validate: install ## Deploy checks: k8s manifests, compose, Dockerfile, alerts, dashboard (offline)

@@ -116,6 +116,14 @@ class Stack:
             "STATUS_BASE_URL": os.environ.get(
                 "STATUS_BASE_URL", f"http://127.0.0.1:{s.status_port}"
             ),
+            # The demo page is served by status and posts to intake on another port.
+            "CORS_ORIGINS": os.environ.get(
+                "CORS_ORIGINS",
+                f"http://127.0.0.1:{s.status_port},http://localhost:{s.status_port}",
+            ),
+            "DEMO_INTAKE_URL": os.environ.get(
+                "DEMO_INTAKE_URL", f"http://127.0.0.1:{s.intake_port}"
+            ),
             **self.extra_env,
         }
         ports = {"intake": s.intake_port, "status": s.status_port,
@@ -175,6 +183,7 @@ def banner(s: LauncherSettings) -> str:
     status = f"http://127.0.0.1:{s.status_port}"
     return f"""
   Human Design pipeline is up.
+    demo    {status}/                    (open in a browser)
     intake  {intake}/v1/readings        (POST)
     status  {status}/v1/readings/{{id}}   (GET; /events for SSE)
     metrics {intake}/metrics  {status}/metrics  :{s.chart_ops_port}/metrics  :{s.reader_ops_port}/metrics

@@ -68,6 +68,11 @@ class StatusSettings(HttpSettings):
     database_pool_size: int = Field(10, ge=1, le=200)
     status_batch_size: int = Field(256, ge=1, le=4096)
     sse_heartbeat_s: float = Field(15.0, gt=0, le=300)
+    demo_intake_url: str = Field(
+        "",
+        description="Base URL of the intake API the demo page (GET /) sends requests to; "
+        "empty = the page's own origin (an ingress routes both).",
+    )
 
 
 class ChartSettings(BaseServiceSettings):

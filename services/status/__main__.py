@@ -11,6 +11,7 @@ from services.status.api import StatusApi, database_unavailable
 from services.status.live import LiveHub
 from services.status.migrate import migrate
 from services.status.operations import OperationsApi
+from services.status.pages import DemoPages
 from services.status.projection import apply_batch, record_poison
 from shared.bus.consumer import Delivered, Outputs, Poison
 from shared.bus.outcomes import Transient
@@ -66,6 +67,7 @@ async def setup(rt: Runtime[Any]) -> None:
     rt.app.middlewares.append(database_unavailable)
     rt.app.add_routes(StatusApi(settings, pool, rt.js, hub).routes())
     rt.app.add_routes(OperationsApi(pool, rt.js).routes())
+    rt.app.add_routes(DemoPages(pool, intake_url=settings.demo_intake_url, js=rt.js).routes())
 
 
 async def _rollback_if_needed(conn: asyncpg.Connection) -> None:

@@ -1,0 +1,239 @@
+"""The status service's pages: the bodygraph picture of a reading and the demo page.
+
+- `GET /v1/readings/{id}/bodygraph.svg`: the reading's chart drawn as SVG
+  (`services.status.bodygraph_svg`), with an ETag like `GET /v1/readings/{id}`;
+  404 problem+json for an unknown reading, 409 while its chart is not computed yet
+  (with `Retry-After`) or when the reading failed before it had a chart.
+- `GET /`: the demo page; `GET /static/{name}`: its script and stylesheet, shipped in
+  this package (`services/status/static/`), read once at start-up;
+  `GET /demo-config.json`: `{"intake_url": ...}`, where the page sends its request
+  (empty = the page's own origin, e.g. behind one ingress).
+
+The page talks to the status API of its own origin (relative URLs) and to intake at
+`intake_url`, which must then allow this origin by CORS (`CORS_ORIGINS` of intake).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
+from typing import Final
+
+import asyncpg
+from aiohttp import web
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from yarl import URL
+
+from services.status.bodygraph_svg import render_bodygraph
+from shared import names
+from shared.events import reading_requested
+from shared.problem import problem
+
+SVG_CONTENT_TYPE: Final = "image/svg+xml"
+STATIC_FILES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "index.html": "text/html",
+        "app.js": "text/javascript",
+        "app.css": "text/css",
+    }
+)
+"""The files of `services/status/static/` that are served, and their content types."""
+CHART_RETRY_AFTER_S: Final = "1"
+RENDER_CACHE_SIZE: Final = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """A file served as is: its bytes, content type and ETag."""
+
+    body: bytes
+    content_type: str
+    etag: str
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _etags(header: str) -> set[str]:
+    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
+
+
+def load_assets() -> dict[str, Asset]:
+    """Read the page's files from the package (they are few and small)."""
+    folder = resources.files("services.status") / "static"
+    assets: dict[str, Asset] = {}
+    for name, content_type in STATIC_FILES.items():
+        body = (folder / name).read_bytes()
+        assets[name] = Asset(body, content_type, _etag(body))
+    return assets
+
+
+async def load_chart_json(pool: asyncpg.Pool, reading_id: str) -> str | None:
+    """The chart of a reading as JSON text, or None when it is not (yet) projected."""
+    async with pool.acquire() as conn:
+        chart: str | None = await conn.fetchval(
+            "SELECT chart::text FROM charts WHERE reading_id = $1", reading_id
+        )
+    return chart
+
+
+async def load_reading_state(pool: asyncpg.Pool, reading_id: str) -> tuple[str, str | None] | None:
+    """(status, error JSON) of a projected reading, or None when the projection lacks it."""
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT status, error::text AS error FROM readings WHERE id = $1", reading_id
+        )
+    return None if row is None else (row["status"], row["error"])
+
+
+@functools.lru_cache(maxsize=RENDER_CACHE_SIZE)
+def _render(chart_json: str) -> tuple[bytes, str]:
+    """The SVG of a chart (JSON text) and its ETag; rendering is deterministic, so cached."""
+    svg = render_bodygraph(json.loads(chart_json)).encode()
+    return svg, _etag(svg)
+
+
+class DemoPages:
+    """Routes of the bodygraph picture and the demo page.
+
+    `intake_url` is the base URL of the intake API the page posts to (empty = the page's
+    own origin). `js`, when given, is used as `StatusApi` does: a reading that is
+    accepted but not projected yet gets 409 (chart not ready), never 404.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        intake_url: str = "",
+        js: JetStreamContext | None = None,
+        assets: Mapping[str, Asset] | None = None,
+    ) -> None:
+        self._pool = pool
+        self._js = js
+        self._intake_url = intake_url.strip().rstrip("/")
+        self._assets = dict(assets) if assets is not None else load_assets()
+        config = json.dumps({"intake_url": self._intake_url}).encode()
+        self._config = Asset(config, "application/json", _etag(config))
+        self._page_headers = {
+            "Content-Security-Policy": _content_security_policy(self._intake_url),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        }
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/", self.index),
+            web.get("/demo-config.json", self.demo_config),
+            web.get("/static/{name}", self.static),
+            web.get("/v1/readings/{id}/bodygraph.svg", self.bodygraph),
+        ]
+
+    async def index(self, request: web.Request) -> web.Response:
+        return _asset_response(request, self._assets["index.html"], self._page_headers)
+
+    async def demo_config(self, request: web.Request) -> web.Response:
+        return _asset_response(request, self._config, {"X-Content-Type-Options": "nosniff"})
+
+    async def static(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        asset = self._assets.get(name) if name != "index.html" else None
+        if asset is None:
+            return problem(404, "Not Found", f"no file {name!r}", kind="not-found")
+        return _asset_response(request, asset, {"X-Content-Type-Options": "nosniff"})
+
+    async def bodygraph(self, request: web.Request) -> web.Response:
+        reading_id = request.match_info["id"]
+        if not _plausible_id(reading_id):
+            return _unknown(reading_id)
+        chart_json = await load_chart_json(self._pool, reading_id)
+        if chart_json is None:
+            return await self._no_chart(reading_id)
+        svg, etag = _render(chart_json)
+        headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+        if etag in _etags(request.headers.get("If-None-Match", "")):
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=svg, content_type=SVG_CONTENT_TYPE, charset="utf-8",
+                            headers=headers)  # fmt: skip
+
+    async def _no_chart(self, reading_id: str) -> web.Response:
+        state = await load_reading_state(self._pool, reading_id)
+        if state is None:
+            if not await self._requested_on_bus(reading_id):
+                return _unknown(reading_id)
+            state = ("queued", None)
+        status, error = state
+        if status == "failed":
+            reason = _error_message(error)
+            return problem(
+                409,
+                "No bodygraph",
+                f"reading {reading_id!r} failed before its chart was computed"
+                + (f": {reason}" if reason else ""),
+                kind="chart-unavailable",
+            )
+        return problem(
+            409,
+            "Chart not ready",
+            f"the chart of reading {reading_id!r} is not computed yet (status {status}); "
+            "try again shortly",
+            kind="chart-not-ready",
+            headers={"Retry-After": CHART_RETRY_AFTER_S},
+        )
+
+    async def _requested_on_bus(self, reading_id: str) -> bool:
+        if self._js is None:
+            return False
+        subject = names.subject_for(reading_requested.TYPE, reading_id)
+        try:
+            await self._js.get_last_msg(names.STREAM, subject)
+        except NotFoundError:
+            return False
+        return True
+
+
+def _asset_response(request: web.Request, asset: Asset, extra: Mapping[str, str]) -> web.Response:
+    headers = {"ETag": asset.etag, "Cache-Control": "no-cache", **extra}
+    if asset.etag in _etags(request.headers.get("If-None-Match", "")):
+        return web.Response(status=304, headers=headers)
+    return web.Response(
+        body=asset.body, content_type=asset.content_type, charset="utf-8", headers=headers
+    )
+
+
+def _content_security_policy(intake_url: str) -> str:
+    """Only this origin's files, plus requests to intake; no inline script or style."""
+    connect = "'self'"
+    if intake_url:
+        origin = URL(intake_url).origin()
+        connect += f" {origin}"
+    return (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src {connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+def _error_message(error: str | None) -> str | None:
+    if not error:
+        return None
+    try:
+        value = json.loads(error)
+    except ValueError:
+        return None
+    message = value.get("message") if isinstance(value, dict) else None
+    return str(message) if message else None
+
+
+def _unknown(reading_id: str) -> web.Response:
+    return problem(404, "Not Found", f"no reading with id {reading_id!r}", kind="not-found")
+
+
+def _plausible_id(reading_id: str) -> bool:
+    return 0 < len(reading_id) <= 64 and all(c.isalnum() or c in "-_" for c in reading_id)
