@@ -163,7 +163,7 @@ class Stack:
                 svc.start()
                 say(f"{svc.name} restarted")
 
-    def stop(self, drain_timeout_s: float = 25.0) -> None:
+    def stop(self, drain_timeout_s: float = 35.0) -> None:
         threads = [
             threading.Thread(target=svc.stop, args=(drain_timeout_s,))
             for svc in self.services.values()

@@ -118,7 +118,8 @@ async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
     await setup(rt)
     add_ops_routes(app, rt.checks)
 
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+    # handler_cancellation: a client that goes away ends its handler (SSE streams).
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, getattr(settings, "http_host", "0.0.0.0"), port)  # noqa: S104
     await site.start()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.birth import BirthInput
+from shared.events.birth import TEXT_PATTERN, BirthInput
 from shared.events.reading_requested import Agent, Language
 
 
@@ -16,7 +16,7 @@ class ReadingRequest(BaseModel):
     birth: BirthInput
     agent: Agent = "personality"
     language: Language = "en"
-    user_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    user_id: Annotated[str, Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)] | None = None
 
 
 class ReadingAccepted(BaseModel):

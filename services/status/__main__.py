@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from services.status.advisories import MaxDeliveriesWatch
 from services.status.api import StatusApi, database_unavailable
 from services.status.live import LiveHub
 from services.status.migrate import migrate
@@ -21,6 +22,8 @@ from shared.runner import Runtime, run_service
 from shared.settings import StatusSettings
 
 log = get_logger(__name__)
+
+DB_AWAY = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
 async def setup(rt: Runtime[Any]) -> None:
@@ -38,10 +41,30 @@ async def setup(rt: Runtime[Any]) -> None:
     async def project(batch: Sequence[Delivered]) -> list[Outputs | BaseException]:
         try:
             await apply_batch(pool, batch)
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
+        except DB_AWAY as exc:
             # Database away: leave the events in JetStream; they come back after a delay.
-            return [Transient(f"database unavailable: {type(exc).__name__}", 2.0)] * len(batch)
+            # Backoff grows with the attempt (capped at a minute) while it stays away.
+            return [Transient(f"database unavailable: {type(exc).__name__}")] * len(batch)
+        except asyncpg.PostgresError:
+            # One event the database refuses must not hold back the others.
+            log.warning("batch refused by the database; applying its events one by one")
+            return [await project_one(d) for d in batch]
         return [[] for _ in batch]
+
+    async def project_one(d: Delivered) -> Outputs | BaseException:
+        try:
+            await apply_batch(pool, [d])
+        except DB_AWAY as exc:
+            return Transient(f"database unavailable: {type(exc).__name__}")
+        except asyncpg.PostgresError as exc:
+            log.error("event cannot be projected; dead-lettered", event_id=d.event.id,
+                      error=type(exc).__name__)  # fmt: skip
+            await record_poison(pool, Poison(
+                f"hd.{d.event.type}.{d.event.subject}", d.stream_seq, "unprojectable",
+                f"the database refused the event ({type(exc).__name__})",
+                d.event.model_dump_json().encode(),
+            ))  # fmt: skip
+        return []
 
     async def db_ready() -> str | None:
         try:
@@ -51,6 +74,9 @@ async def setup(rt: Runtime[Any]) -> None:
             return f"database not reachable: {type(exc).__name__}"
         return None
 
+    watch = MaxDeliveriesWatch(rt.nc, rt.js, rt.publisher)
+    await watch.start()
+    rt.on_cleanup(watch.stop)
     hub = LiveHub()
     await hub.start(rt.js)
     rt.on_cleanup(hub.stop)

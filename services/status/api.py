@@ -21,6 +21,7 @@ from services.status.live import OVERFLOW, LiveHub
 from services.status.states import TERMINAL_EVENTS
 from services.status.views import (
     ReadingView,
+    ended_at_or_before,
     get_reading,
     get_reading_json,
     history,
@@ -126,9 +127,18 @@ class StatusApi:
         last_id = _last_event_id(request)
         queue = self._hub.subscribe(reading_id)
         try:
+            # History only up to the projection's ack floor: everything at or below it is
+            # in PostgreSQL (batches may commit out of order above it). The rest comes,
+            # in stream order, from this replica's live consumer and its recent memory.
+            floor = await self._hub.projected_floor()
             async with self._pool.acquire() as conn:
-                past = await history(conn, reading_id, last_id)
-            if not past and last_id == 0 and await self._find(reading_id) is None:
+                past = await history(conn, reading_id, last_id, floor)
+                done = (
+                    not past and last_id > 0 and await ended_at_or_before(conn, reading_id, last_id)
+                )
+            if done:
+                return web.Response(status=204)  # finished: tells EventSource not to reconnect
+            if not past and await self._find(reading_id) is None:
                 return _not_found(reading_id)
             async with sse_response(
                 request, ping_interval=self._settings.sse_heartbeat_s,
@@ -171,8 +181,12 @@ class StatusApi:
             if ev.seq <= last_id:
                 continue  # already sent from history
             # Pre-encoded once per event, not per client; bounded like `send`.
-            async with asyncio.timeout(SEND_TIMEOUT_S):
-                await sse.write(ev.frame)
+            try:
+                async with asyncio.timeout(SEND_TIMEOUT_S):
+                    await sse.write(ev.frame)
+            except (TimeoutError, ConnectionResetError):
+                log.info("sse client stalled or gone, closing", last_event_id=last_id)
+                return
             if ev.born >= subscribed_at:  # fan-out lag, not the age of replayed events
                 self._lag.observe(time.time() - ev.born)
             last_id = ev.seq

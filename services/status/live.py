@@ -18,9 +18,10 @@ from dataclasses import dataclass
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import DeliverPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from shared import names
+from shared.bus.topology import STATUS
 from shared.events.registry import PoisonEvent, decode
 from shared.logging import get_logger
 
@@ -31,13 +32,12 @@ log = get_logger(__name__)
 class LiveEvent:
     seq: int
     type: str
-    data: str  # the payload as JSON (one line)
     frame: bytes = b""  # the SSE frame, encoded once for every client
     born: float = 0.0  # the event's CloudEvents time, epoch seconds
 
     @classmethod
     def of(cls, seq: int, type_: str, data: str, born: float) -> LiveEvent:
-        return cls(seq, type_, data, sse_frame(seq, type_, data), born)
+        return cls(seq, type_, sse_frame(seq, type_, data), born)
 
 
 def sse_frame(seq: int, type_: str, data: str) -> bytes:
@@ -45,15 +45,16 @@ def sse_frame(seq: int, type_: str, data: str) -> bytes:
     return f"id: {seq}\r\nevent: {type_}\r\ndata: {data}\r\n\r\n".encode()
 
 
-OVERFLOW = LiveEvent(-1, "overflow", "")
+OVERFLOW = LiveEvent(-1, "overflow")
+FLOOR_TTL_S = 0.2  # how stale the projection's ack floor may be
 
 
 class LiveHub:
     """Fans events out to per-reading subscriber queues."""
 
     def __init__(
-        self, *, queue_size: int = 1024, recent_per_reading: int = 512,
-        recent_readings: int = 20000, recent_ttl_s: float = 600.0,
+        self, *, queue_size: int = 1024, recent_per_reading: int = 256,
+        recent_readings: int = 10000, recent_ttl_s: float = 120.0,
     ) -> None:  # fmt: skip
         self._queue_size = queue_size
         self._subscribers: dict[str, set[asyncio.Queue[LiveEvent]]] = {}
@@ -62,17 +63,39 @@ class LiveHub:
         self._recent_readings = recent_readings
         self._recent_ttl_s = recent_ttl_s
         self._sub: JetStreamContext.PushSubscription | None = None
+        self._js: JetStreamContext | None = None
+        self._floor = 0
+        self._floor_at = -1e9
+        self._floor_lock = asyncio.Lock()
 
     async def start(self, js: JetStreamContext) -> None:
-        """Follow every new event on the stream with an ordered consumer."""
+        """Follow the stream with an ordered consumer, from the first event not yet projected."""
+        self._js = js
+        floor = await self.projected_floor()
         self._sub = await js.subscribe(
             names.STREAM_SUBJECTS[0],
             stream=names.STREAM,
             ordered_consumer=True,
-            deliver_policy=DeliverPolicy.NEW,
+            config=ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=floor + 1
+            ),
             cb=self._on_msg,
             idle_heartbeat=5.0,
         )
+
+    async def projected_floor(self) -> int:
+        """The status consumer's ack floor: every event up to it is in PostgreSQL."""
+        now = time.monotonic()
+        if now - self._floor_at > FLOOR_TTL_S and self._js is not None:
+            async with self._floor_lock:
+                if now - self._floor_at > FLOOR_TTL_S:
+                    try:
+                        info = await self._js.consumer_info(names.STREAM, STATUS.durable)
+                        self._floor = int(info.ack_floor.stream_seq or 0)
+                    except Exception as exc:
+                        log.debug("ack floor unavailable", error=str(exc))
+                    self._floor_at = time.monotonic()
+        return self._floor
 
     async def stop(self) -> None:
         if self._sub is not None:

@@ -127,16 +127,30 @@ def view_from_request(event: Envelope[Any]) -> ReadingView:
 
 
 async def history(
-    conn: asyncpg.Connection, reading_id: str, after_seq: int
+    conn: asyncpg.Connection, reading_id: str, after_seq: int, upto_seq: int | None = None
 ) -> list[tuple[int, str, str]]:
-    """(seq, type, data JSON) of the reading's events after `after_seq`, in order."""
+    """(seq, type, data JSON) of the reading's events in (`after_seq`, `upto_seq`], in order."""
     rows = await conn.fetch(
         """SELECT seq, type, data::text AS data FROM reading_events
-           WHERE reading_id = $1 AND seq > $2 ORDER BY seq""",
+           WHERE reading_id = $1 AND seq > $2 AND ($3::bigint IS NULL OR seq <= $3)
+           ORDER BY seq""",
         reading_id,
         after_seq,
+        upto_seq,
     )
     return [(r["seq"], r["type"], r["data"]) for r in rows]
+
+
+async def ended_at_or_before(conn: asyncpg.Connection, reading_id: str, seq: int) -> bool:
+    """Whether the reading's terminal event is at or before `seq` (a finished stream)."""
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM reading_events WHERE reading_id = $1 AND seq <= $2
+                   AND type IN ('reading.generated', 'reading.failed'))""",
+            reading_id,
+            seq,
+        )
+    )
 
 
 def _json(value: str | None) -> dict[str, Any] | None:

@@ -28,11 +28,12 @@ import nats.errors
 import structlog
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 
 from shared import names
 from shared.bus.outcomes import Permanent, Transient, backoff_delay
 from shared.bus.publish import Publisher
-from shared.bus.topology import ConsumerSpec
+from shared.bus.topology import ConsumerSpec, ensure_consumer
 from shared.events.envelope import Envelope
 from shared.events.registry import PoisonEvent, decode
 from shared.logging import get_logger
@@ -127,6 +128,7 @@ class ConsumeLoop:
         self._last_msg_at = time.monotonic()
         self._resubscribe = False
         self._run_task: asyncio.Task[None] | None = None
+        self._helpers: list[asyncio.Task[None]] = []
 
     @property
     def in_flight(self) -> int:
@@ -140,7 +142,9 @@ class ConsumeLoop:
     async def run(self) -> None:
         """Fetch and dispatch until `stop()`; heartbeats and the watchdog run alongside."""
         sub = await self._subscribe()
-        helpers = [asyncio.create_task(self._heartbeat()), asyncio.create_task(self._monitor())]
+        # Heartbeats outlive this loop: they keep in-flight work alive while stop() drains.
+        self._helpers = [asyncio.create_task(self._heartbeat()),
+                         asyncio.create_task(self._monitor())]  # fmt: skip
         try:
             while not self._stopping.is_set():
                 if self._resubscribe:
@@ -162,8 +166,6 @@ class ConsumeLoop:
                     self._last_msg_at = time.monotonic()
                     self._dispatch(msgs)
         finally:
-            for task in helpers:
-                task.cancel()
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 
@@ -177,6 +179,12 @@ class ConsumeLoop:
             await asyncio.sleep(self._monitor_s)
             try:
                 info = await self._js.consumer_info(names.STREAM, durable)
+            except NotFoundError:
+                log.warning("consumer missing; declaring it again", consumer=durable)
+                with contextlib.suppress(Exception):
+                    await ensure_consumer(self._js, self._spec)
+                    self._resubscribe = True
+                continue
             except Exception as exc:
                 log.debug("consumer info unavailable", consumer=durable, error=str(exc))
                 continue  # reconnecting; the next round will tell
@@ -250,6 +258,13 @@ class ConsumeLoop:
                     await m.nak()
                 EVENTS_HANDLED.labels(self._service, _type_of(m), "released").inc()
             raise
+        except Exception:
+            # A bug or a bus failure while settling: never leave a message hanging.
+            log.exception("could not process messages", consumer=self._spec.durable)
+            for m in unsettled:
+                with contextlib.suppress(Exception):
+                    await m.nak(delay=backoff_delay(_attempt(m)))
+                EVENTS_HANDLED.labels(self._service, _type_of(m), "retry").inc()
         finally:
             for m in msgs:
                 self._in_flight.pop(m.reply, None)
@@ -309,7 +324,7 @@ class ConsumeLoop:
     async def _retry_or_give_up(self, msg: Msg, event: Event, exc: BaseException) -> str:
         attempt = _attempt(msg)
         reason = str(exc) or type(exc).__name__
-        if attempt >= self._spec.max_deliver:
+        if 0 < self._spec.max_deliver <= attempt:
             log.error("retries exhausted", attempt=attempt, reason=reason)
             await self._fail(
                 event, "retries_exhausted", f"gave up after {attempt} attempts: {reason}"
@@ -380,6 +395,8 @@ class ConsumeLoop:
                 t.cancel()
             if pending:
                 await asyncio.gather(*pending, return_exceptions=True)
+        for helper in self._helpers:
+            helper.cancel()
 
 
 def _attempt(msg: Msg) -> int:

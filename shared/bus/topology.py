@@ -100,7 +100,7 @@ STATUS = ConsumerSpec(
     durable=names.STATUS_CONSUMER,
     filter_subjects=tuple(names.STREAM_SUBJECTS),
     ack_wait_s=15.0,
-    max_deliver=1000,  # the projection must never give up on an event: DB outages are waited out
+    max_deliver=-1,  # never give up on an event: a database outage is waited out
     max_ack_pending=20000,
     description="status service: every event -> PostgreSQL projection",
 )

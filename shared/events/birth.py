@@ -17,6 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d))?$")
 _OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 
+# Free text that travels on the bus and into PostgreSQL: no control characters
+# (PostgreSQL rejects NUL in text and jsonb, which would poison a whole batch).
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+
 
 class Place(BaseModel):
     """Coordinates (decimal degrees, north and east positive), or a name to resolve."""
@@ -25,7 +29,7 @@ class Place(BaseModel):
 
     latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
     longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)] | None = None
     country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] | None = Field(
         None, description="ISO 3166-1 alpha-2 code narrowing a name lookup."
     )
@@ -49,7 +53,9 @@ class BirthInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: Annotated[str, Field(max_length=200)] | None = Field(None, description="Echoed.")
+    id: Annotated[str, Field(max_length=200, pattern=TEXT_PATTERN)] | None = Field(
+        None, description="Echoed."
+    )
     date: Date = Field(description="Local date, `YYYY-MM-DD`.", examples=["1948-04-09"])
     time: str = Field(description="Local wall time, `HH:MM` or `HH:MM:SS`.", examples=["00:14"])
     place: Place
