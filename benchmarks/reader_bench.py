@@ -27,6 +27,23 @@ BIRTH = {"date": "1987-06-05", "time": "14:30",
          "place": {"latitude": 48.1374, "longitude": 11.5755}}  # fmt: skip
 
 
+_STAGES = """
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM chart_at - requested_at))
+           AS chart_wait_p50,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM chart_at - requested_at))
+           AS chart_wait_p99,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM started_at - chart_at))
+           AS reader_wait_p50,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM started_at - chart_at))
+           AS reader_wait_p99,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM completed_at - started_at))
+           AS writing_p50,
+       percentile_cont(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM completed_at - started_at))
+           AS writing_p99
+FROM readings
+"""
+
+
 def fake_llm(
     port: int, first_token_delay: float, chunk_delay: float = 0.0
 ) -> subprocess.Popen[bytes]:
@@ -87,6 +104,7 @@ async def run_pipeline(readings: int, concurrency: int, llm_delay: float) -> dic
                         break
                 elapsed = time.perf_counter() - t0
                 posted_in = round(await posting, 2)
+            stages = dict(await conn.fetchrow(_STAGES))
             await conn.close()
         finally:
             stack.stop(30)
@@ -95,7 +113,8 @@ async def run_pipeline(readings: int, concurrency: int, llm_delay: float) -> dic
             "reader_concurrency": concurrency, "llm_delay_s": llm_delay,
             "seconds_first_post_to_all_completed": round(elapsed, 2),
             "readings_per_s": round(done / elapsed, 1),
-            "reader_peak_rss_mb": round(peak_rss, 1), "seconds_to_post_all": posted_in}  # fmt: skip
+            "reader_peak_rss_mb": round(peak_rss, 1), "seconds_to_post_all": posted_in,
+            "stage_seconds": {k: round(float(v), 3) for k, v in stages.items()}}  # fmt: skip
 
 
 async def first_text(samples: int, first_token_delay: float) -> dict[str, Any]:
