@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
@@ -43,14 +44,22 @@ class ServiceProcess:
     proc: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
     next_start: float = 0.0
+    log_path: Path | None = None  # append stdout and stderr here instead of inheriting them
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.name}"],
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # Ctrl-C reaches the launcher only; it stops us in order
-        )
+        log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", f"services.{self.name}"],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,  # Ctrl-C reaches the launcher only; it stops us in order
+            )
+        finally:
+            if log is not None:
+                log.close()
 
     def ready(self) -> bool:
         try:
@@ -73,7 +82,12 @@ class ServiceProcess:
 class Stack:
     """The embedded infrastructure (where needed) plus the four services."""
 
-    def __init__(self, settings: LauncherSettings, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: LauncherSettings,
+        extra_env: dict[str, str] | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
         self.settings = settings
         self.data_dir = settings.data_dir.resolve()
         self.nats: EmbeddedNats | None = None
@@ -84,6 +98,7 @@ class Stack:
         )
         self.extra_env = extra_env or {}
         self.services: dict[str, ServiceProcess] = {}
+        self.log_dir = log_dir
 
     def start_infrastructure(self) -> None:
         if not self.nats_url:
@@ -129,7 +144,8 @@ class Stack:
         ports = {"intake": s.intake_port, "status": s.status_port,
                  "chart": s.chart_ops_port, "reader": s.reader_ops_port}  # fmt: skip
         for name in SERVICES:
-            svc = ServiceProcess(name, env, ports[name])
+            log = self.log_dir / f"{name}.log" if self.log_dir else None
+            svc = ServiceProcess(name, env, ports[name], log_path=log)
             svc.start()
             self.services[name] = svc
 

@@ -116,3 +116,8 @@ LLM_IN_FLIGHT = Gauge(
     "LLM calls under way in this replica.",
     ["provider"],
 )
+SHED = Counter(
+    f"{P}_requests_shed_total",
+    "Requests refused at once because the service was past its capacity.",
+    ["service"],
+)

@@ -52,6 +52,12 @@ class IntakeSettings(HttpSettings):
         "empty = same origin (an ingress routes both).",
     )
     publish_timeout_s: float = Field(2.0, gt=0, le=30)
+    intake_max_in_flight: int = Field(
+        2000,
+        ge=1,
+        le=100_000,
+        description="Requests waiting for JetStream at once; past it intake sheds with 503.",
+    )
     cors_origins: str = Field(
         "",
         description="Comma-separated browser origins allowed to call the API; empty = none.",

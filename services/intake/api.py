@@ -15,6 +15,7 @@ from shared.bus.publish import Publisher
 from shared.events.reading_requested import ReadingRequested
 from shared.events.registry import make_event
 from shared.logging import get_logger
+from shared.metrics import SHED
 from shared.problem import problem, validation_errors
 from shared.settings import IntakeSettings
 
@@ -31,6 +32,7 @@ def routes(
 ) -> web.RouteTableDef:
     table = web.RouteTableDef()
     base = settings.status_base_url.rstrip("/")
+    in_flight = 0
 
     @table.post("/v1/readings")
     async def create_reading(request: web.Request) -> web.Response:
@@ -48,9 +50,14 @@ def routes(
                 kind="validation",
                 errors=errors,
             )
+        nonlocal in_flight
         if not bus_connected():
             # Say so at once instead of waiting for a publish that cannot be confirmed.
             return _bus_unavailable("the event bus is not reachable right now")
+        if in_flight >= settings.intake_max_in_flight:
+            # Past capacity: shed at once, with a hint, instead of queueing without bound.
+            SHED.labels("intake").inc()
+            return _bus_unavailable("too many requests are waiting for the event bus")
         reading_id = str(uuid.uuid4())
         event = make_event(
             ReadingRequested(
@@ -59,11 +66,14 @@ def routes(
             ),
             source=SOURCE,
         )  # fmt: skip
+        in_flight += 1
         try:
             await publisher.publish(event, timeout_s=settings.publish_timeout_s)
         except (TimeoutError, NatsError, JetStreamError) as exc:
             log.warning("publish failed", reading_id=reading_id, error=str(exc))
             return _bus_unavailable("the event bus did not confirm the request")
+        finally:
+            in_flight -= 1
         log.info("reading accepted", reading_id=reading_id, agent=body.agent)
         status_url = f"{base}/v1/readings/{reading_id}"
         accepted = ReadingAccepted(

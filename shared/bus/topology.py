@@ -32,6 +32,7 @@ DAY_S = 24 * 3600.0
 
 def stream_config(replicas: int = 1) -> StreamConfig:
     """The one stream: Limits retention, bounded by age and bytes, 2-minute dedup window."""
+    # Age and size bound the history kept for replays; readings live in PostgreSQL.
     return StreamConfig(
         name=names.STREAM,
         description="Human Design reading pipeline events",
@@ -41,7 +42,9 @@ def stream_config(replicas: int = 1) -> StreamConfig:
         max_age=7 * DAY_S,
         max_bytes=8 * 1024**3,
         max_msg_size=1024**2,
-        discard=DiscardPolicy.OLD,
+        # Full stream: refuse new events (intake answers 503) rather than drop old,
+        # possibly unprocessed ones.
+        discard=DiscardPolicy.NEW,
         duplicate_window=120.0,
         num_replicas=replicas,
         allow_direct=True,

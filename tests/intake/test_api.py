@@ -101,3 +101,42 @@ async def test_unknown_routes_answer_problem_json(client) -> None:
     assert resp.headers["Content-Type"].startswith("application/problem+json")
     resp = await client.get("/v1/readings")
     assert resp.status == 405
+
+
+async def test_a_full_stream_is_a_503_and_nothing_is_lost(client, js) -> None:
+    from dataclasses import replace
+
+    from shared.bus.topology import stream_config
+
+    await js.update_stream(replace(stream_config(), max_bytes=16 * 1024))
+    statuses = []
+    for _ in range(40):
+        resp = await client.post("/v1/readings", json=GOOD)
+        statuses.append(resp.status)
+        if resp.status == 503:
+            assert resp.headers["Retry-After"]
+            assert (await resp.json())["status"] == 503
+            break
+    assert statuses[-1] == 503 and set(statuses[:-1]) == {202}
+    # Every 202 is still in the stream: refused new, not dropped old.
+    assert await stored(js) == len(statuses) - 1
+    await js.update_stream(stream_config())
+
+
+async def test_past_capacity_intake_sheds_with_503_not_a_queue(js) -> None:
+    import asyncio
+
+    settings = IntakeSettings(intake_max_in_flight=1)
+    app = web.Application(middlewares=middlewares("intake"))
+    app.add_routes(routes(settings, Publisher(js, service="intake")))
+    async with TestClient(TestServer(app)) as c:
+
+        async def post() -> int:
+            resp = await c.post("/v1/readings", json=GOOD)
+            if resp.status == 503:
+                assert resp.headers["Retry-After"]
+            return resp.status
+
+        statuses = await asyncio.gather(*(post() for _ in range(50)))
+    assert set(statuses) == {202, 503}
+    assert await stored(js) == statuses.count(202)
