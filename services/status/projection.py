@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from services.status.states import BY_EVENT, STAGE_COLUMN, TERMINAL_RANK
+from services.status.states import BY_EVENT, STAGE_COLUMN
 from shared.bus.consumer import Delivered, Poison
 
 _UPSERT_READING = """
@@ -45,12 +45,12 @@ ON CONFLICT (id) DO UPDATE SET
     last_seq = GREATEST(r.last_seq, EXCLUDED.last_seq)
 """
 
-# History for SSE. A delta for a reading already completed in an earlier batch is stale.
+# History for SSE, every event as it stood in the stream. A delta that comes after
+# the reading's terminal event is stored too (batches may commit out of order, and
+# a replay must rebuild the same rows) but never served: SSE ends at the terminal event.
 _INSERT_EVENT = """
 INSERT INTO reading_events (seq, reading_id, type, time, data)
-SELECT $1, $2, $3, $4, $5::jsonb
-WHERE $3 <> 'reading.delta' OR NOT EXISTS (
-    SELECT 1 FROM readings WHERE id = $2 AND status_rank >= $6 AND current_version >= $7)
+VALUES ($1, $2, $3, $4, $5::jsonb)
 ON CONFLICT (seq) DO NOTHING
 """
 
@@ -107,7 +107,7 @@ async def apply_batch(pool: asyncpg.Pool, batch: Sequence[Delivered]) -> None:
             _INSERT_EVENT,
             [
                 (d.stream_seq, d.event.subject, d.event.type, d.event.time,
-                 d.event.data.model_dump_json(), TERMINAL_RANK, _version(d))
+                 d.event.data.model_dump_json())
                 for d in fresh
             ],
         )  # fmt: skip
