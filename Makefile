@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 T      ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt typecheck pytest chromium validate up bench bench-chart bench-status bench-reader clean
+.PHONY: help install run test lint fmt typecheck pytest chromium chaos soak validate up bench bench-chart bench-status bench-reader clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,12 @@ chromium: ## Debian's Chromium for the browser tests (apt-get; sudo when not roo
 
 pytest: install chromium ## pytest (T=path narrows)
 	$(VENV)/bin/pytest $(T)
+
+chaos: install ## Chaos: 1,000 readings while every process is SIGKILLed (CHAOS_READINGS)
+	CHAOS_READINGS=$${CHAOS_READINGS:-1000} $(VENV)/bin/pytest tests/e2e/test_chaos.py
+
+soak: install ## Soak: 30 minutes of moderate load, memory of every process over time
+	$(PY) -m benchmarks.soak
 
 validate: install ## Deploy checks: k8s manifests, compose, Dockerfile, alerts, dashboard (offline)
 	$(VENV)/bin/pytest tests/deploy
