@@ -112,26 +112,37 @@ async def test_consumers_are_declared_by_the_services(stack: Stack, js) -> None:
 async def test_garbage_is_dead_lettered_with_a_reason_and_blocks_nothing(
     stack: Stack, http: aiohttp.ClientSession, intake_url, status_url, js
 ) -> None:
+    from shared.events.registry import CONTRACTS
+
     bad = "0badbad0-0000-4000-8000-000000000000"
-    await js.publish(f"hd.reading.requested.{bad}", b"\x00\xffnot an event")
+    subjects = [f"hd.{t}.{bad[:-2]}{i:02d}" for i, t in enumerate(sorted(CONTRACTS))]
+    for subject in subjects:  # a hand-made garbage message on each subject
+        await js.publish(subject, b"\x00\xffnot an event")
     rid = await post_reading(http, intake_url)
-    await wait_status(http, status_url, rid, {"completed"})
-    failed = await wait_status(http, status_url, bad, {"failed"})
+    await wait_status(http, status_url, rid, {"completed"})  # nothing was blocked
+    requested_bad = subjects[sorted(CONTRACTS).index("reading.requested")].rsplit(".", 1)[1]
+    failed = await wait_status(http, status_url, requested_bad, {"failed"})
     assert failed["error"]["code"] == "undecodable"
 
-    async with http.get(f"{status_url}/v1/dead-letters") as resp:
+    async with http.get(f"{status_url}/v1/dead-letters?limit=100") as resp:
         items = (await resp.json())["items"]
-    by_stage = {i["stage"]: i for i in items if i["reading_id"] == bad}
-    assert by_stage["chart"]["code"] == "undecodable"  # the reading failed, with the reason
-    assert by_stage["bus"]["raw_excerpt"]  # the raw message itself, kept by status
-    assert by_stage["bus"]["subject"] == f"hd.reading.requested.{bad}"
+    unreadable = {i["subject"]: i for i in items if i["stage"] == "bus"}
+    for subject in subjects:
+        assert unreadable[subject]["code"] == "undecodable"
+        assert unreadable[subject]["raw_excerpt"]
+    chart_failure = [i for i in items if i["stage"] == "chart" and i["reading_id"] == requested_bad]
+    assert chart_failure and chart_failure[0]["code"] == "undecodable"
 
     async with http.get(f"{status_url}/v1/pipeline") as resp:
         view = await resp.json()
     assert set(view["stages"]) == {"chart", "reader", "status"}
     assert view["stages"]["chart"]["dead"] >= 1
+    assert view["dead_letters_unreadable"] >= len(subjects)
     assert view["readings_by_status"]["completed"] >= 1
     assert view["durations_s"]["total_p50"] is not None
+    async with http.get(f"http://127.0.0.1:{stack.settings.status_port}/metrics") as resp:
+        metrics = await resp.text()
+    assert 'outcome="poison"' in metrics  # and operators see it
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
