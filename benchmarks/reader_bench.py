@@ -16,12 +16,10 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-from pydantic import SecretStr
 
 from benchmarks.infra import infrastructure, percentiles, rss_mb, write_result
 from shared.embedded.process import free_port, stop_process, wait_for_port
-from shared.launcher import Stack
-from shared.settings import LauncherSettings
+from shared.launcher import Stack, on_free_ports
 
 BIRTH = {"date": "1987-06-05", "time": "14:30",
          "place": {"latitude": 48.1374, "longitude": 11.5755}}  # fmt: skip
@@ -59,11 +57,7 @@ async def run_pipeline(readings: int, concurrency: int, llm_delay: float) -> dic
     with infrastructure() as infra:
         llm_port = free_port()
         llm = fake_llm(llm_port, llm_delay)
-        settings = LauncherSettings(
-            data_dir=infra.tmp, nats_url=infra.nats.url, database_url=SecretStr(infra.pg.url),
-            intake_port=free_port(), status_port=free_port(), chart_ops_port=free_port(),
-            reader_ops_port=free_port(),
-        )  # fmt: skip
+        settings = on_free_ports(infra.tmp, infra.nats.url, infra.pg.url)
         stack = Stack(settings, extra_env={
             "LOG_FORMAT": "json", "LOG_LEVEL": "warning", "OPENAI_API_KEY": "sk-bench-fake",
             "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "OPENAI_MODEL": "bench",
@@ -122,11 +116,7 @@ async def first_text(samples: int, first_token_delay: float) -> dict[str, Any]:
     with infrastructure() as infra:
         llm_port = free_port()
         llm = fake_llm(llm_port, first_token_delay, chunk_delay=0.05)
-        settings = LauncherSettings(
-            data_dir=infra.tmp, nats_url=infra.nats.url, database_url=SecretStr(infra.pg.url),
-            intake_port=free_port(), status_port=free_port(), chart_ops_port=free_port(),
-            reader_ops_port=free_port(),
-        )  # fmt: skip
+        settings = on_free_ports(infra.tmp, infra.nats.url, infra.pg.url)
         stack = Stack(settings, extra_env={
             "LOG_FORMAT": "json", "LOG_LEVEL": "warning", "OPENAI_API_KEY": "sk-bench-fake",
             "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "OPENAI_MODEL": "bench",

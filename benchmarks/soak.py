@@ -12,12 +12,9 @@ import time
 from typing import Any
 
 import aiohttp
-from pydantic import SecretStr
 
 from benchmarks.infra import infrastructure, rss_mb, write_result
-from shared.embedded.process import free_port
-from shared.launcher import Stack
-from shared.settings import LauncherSettings
+from shared.launcher import Stack, on_free_ports
 
 BODY = {"birth": {"date": "1992-11-23", "time": "08:05",
                   "place": {"latitude": 50.94, "longitude": 6.96}}}  # fmt: skip
@@ -25,11 +22,7 @@ BODY = {"birth": {"date": "1992-11-23", "time": "08:05",
 
 async def soak(minutes: float, rate: float, sample_s: float) -> dict[str, Any]:
     with infrastructure() as infra:
-        settings = LauncherSettings(
-            data_dir=infra.tmp, nats_url=infra.nats.url, database_url=SecretStr(infra.pg.url),
-            intake_port=free_port(), status_port=free_port(), chart_ops_port=free_port(),
-            reader_ops_port=free_port(),
-        )  # fmt: skip
+        settings = on_free_ports(infra.tmp, infra.nats.url, infra.pg.url)
         stack = Stack(settings, extra_env={"LOG_FORMAT": "json", "LOG_LEVEL": "warning"})
         stack.start_services()
         samples: list[dict[str, Any]] = []

@@ -20,9 +20,11 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
-from shared.embedded.process import port_open, stop_process
+from shared.embedded.process import free_port, port_open, stop_process
 from shared.settings import LauncherSettings, describe_error
 
 SERVICES = ("status", "chart", "reader", "intake")
@@ -192,6 +194,16 @@ class Stack:
             self.nats.stop()
         if self.pg is not None:
             self.pg.stop()
+
+
+def on_free_ports(data_dir: Path, nats_url: str, database_url: str) -> LauncherSettings:
+    """Settings for a stack on an existing broker and database, every port free (tests,
+    benchmarks)."""
+    return LauncherSettings(
+        data_dir=data_dir, nats_url=nats_url, database_url=SecretStr(database_url),
+        intake_port=free_port(), status_port=free_port(), chart_ops_port=free_port(),
+        reader_ops_port=free_port(),
+    )  # fmt: skip
 
 
 def banner(s: LauncherSettings) -> str:

@@ -17,11 +17,8 @@ from typing import Any
 
 import pytest
 from nats.js import JetStreamContext
-from pydantic import SecretStr
 
-from shared.embedded.process import free_port
-from shared.launcher import Stack
-from shared.settings import LauncherSettings
+from shared.launcher import Stack, on_free_ports
 
 CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -96,11 +93,7 @@ async def demo_stack(
 ) -> AsyncIterator[Stack]:
     """The four services as processes, as `make run` starts them, with the demo page on
     status and intake allowing the status origin by CORS."""
-    settings = LauncherSettings(
-        data_dir=tmp_path, nats_url=nats_url, database_url=SecretStr(database_url),
-        intake_port=free_port(), status_port=free_port(), chart_ops_port=free_port(),
-        reader_ops_port=free_port(),
-    )  # fmt: skip
+    settings = on_free_ports(tmp_path, nats_url, database_url)
     status_origin = f"http://127.0.0.1:{settings.status_port}"
     st = Stack(settings, extra_env={
         "LOG_FORMAT": "json", "LOG_LEVEL": "info", "DRAIN_TIMEOUT_S": "5",

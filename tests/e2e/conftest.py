@@ -9,22 +9,15 @@ from pathlib import Path
 import aiohttp
 import pytest
 from nats.js import JetStreamContext
-from pydantic import SecretStr
 
-from shared.embedded.process import free_port
-from shared.launcher import Stack
-from shared.settings import LauncherSettings
+from shared.launcher import Stack, on_free_ports
 
 
 @pytest.fixture
 async def stack(
     nats_url: str, database_url: str, js: JetStreamContext, tmp_path: Path
 ) -> AsyncIterator[Stack]:
-    settings = LauncherSettings(
-        data_dir=tmp_path, nats_url=nats_url, database_url=SecretStr(database_url),
-        intake_port=free_port(), status_port=free_port(), chart_ops_port=free_port(),
-        reader_ops_port=free_port(),
-    )  # fmt: skip
+    settings = on_free_ports(tmp_path, nats_url, database_url)
     st = Stack(settings, extra_env={"LOG_FORMAT": "json", "LOG_LEVEL": "info",
                                     "DRAIN_TIMEOUT_S": "5"})  # fmt: skip
     st.start_services()

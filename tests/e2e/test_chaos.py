@@ -15,13 +15,11 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import pytest
-from pydantic import SecretStr
 
 from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
 from shared.embedded.process import free_port
-from shared.launcher import Stack
-from shared.settings import LauncherSettings
+from shared.launcher import Stack, on_free_ports
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -35,11 +33,7 @@ async def test_every_accepted_reading_completes_exactly_once_through_chaos(tmp_p
     pg = EmbeddedPostgres(tmp_path / "pg", free_port(), durable=False)
     await asyncio.to_thread(nats.start)
     await asyncio.to_thread(pg.start)
-    settings = LauncherSettings(
-        data_dir=tmp_path, nats_url=nats.url, database_url=SecretStr(pg.url),
-        intake_port=free_port(), status_port=free_port(), chart_ops_port=free_port(),
-        reader_ops_port=free_port(),
-    )  # fmt: skip
+    settings = on_free_ports(tmp_path, nats.url, pg.url)
     stack = Stack(settings, log_dir=tmp_path, extra_env={"LOG_FORMAT": "json",
                                                          "DRAIN_TIMEOUT_S": "3"})  # fmt: skip
     stack.start_services()

@@ -11,8 +11,7 @@ import pytest
 from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
 from shared.embedded.process import free_port
-from shared.launcher import Stack
-from shared.settings import LauncherSettings
+from shared.launcher import Stack, on_free_ports
 from tests.e2e.helpers import post_reading, wait_status
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -25,10 +24,7 @@ async def own_stack(tmp_path):
     pg = EmbeddedPostgres(tmp_path / "pg", free_port(), durable=False)
     await asyncio.to_thread(nats.start)
     await asyncio.to_thread(pg.start)
-    settings = LauncherSettings(
-        data_dir=tmp_path, nats_url=nats.url, database_url=pg.url, intake_port=free_port(),
-        status_port=free_port(), chart_ops_port=free_port(), reader_ops_port=free_port(),
-    )  # fmt: skip
+    settings = on_free_ports(tmp_path, nats.url, pg.url)
     st = Stack(settings, extra_env={"LOG_FORMAT": "json", "DRAIN_TIMEOUT_S": "3"})
     st.start_services()
     try:

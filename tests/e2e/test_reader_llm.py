@@ -13,11 +13,9 @@ import aiohttp
 import asyncpg
 import pytest
 from nats.js import JetStreamContext
-from pydantic import SecretStr
 
 from shared.embedded.process import free_port
-from shared.launcher import ServiceProcess, Stack
-from shared.settings import LauncherSettings
+from shared.launcher import ServiceProcess, Stack, on_free_ports
 from tests.e2e.helpers import post_reading
 from tests.reader.fake_openai import Script, fake_openai
 from tests.reader.test_limiter import max_in_any_window
@@ -32,11 +30,7 @@ async def llm_stack(
     nats_url: str, database_url: str, tmp_path: Path, script: Script, **env: str
 ) -> AsyncIterator[Stack]:
     async with fake_openai(script) as llm_url:
-        settings = LauncherSettings(
-            data_dir=tmp_path, nats_url=nats_url, database_url=SecretStr(database_url),
-            intake_port=free_port(), status_port=free_port(), chart_ops_port=free_port(),
-            reader_ops_port=free_port(),
-        )  # fmt: skip
+        settings = on_free_ports(tmp_path, nats_url, database_url)
         st = Stack(settings, extra_env={
             "LOG_FORMAT": "json", "DRAIN_TIMEOUT_S": "5", "OPENAI_API_KEY": KEY,
             "OPENAI_BASE_URL": llm_url, "OPENAI_MODEL": "test-model", **env,

@@ -8,12 +8,10 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import pytest
-from pydantic import SecretStr
 
 from shared.embedded.postgres import EmbeddedPostgres
 from shared.embedded.process import free_port
-from shared.launcher import Stack
-from shared.settings import LauncherSettings
+from shared.launcher import Stack, on_free_ports
 from tests.e2e.helpers import post_reading, wait_status
 from tests.reader.fake_openai import Script, fake_openai
 
@@ -36,11 +34,7 @@ async def test_api_key_and_database_password_appear_nowhere(nats_url, js, tmp_pa
     logs.mkdir()
     try:
         async with fake_openai(Script(mode="401")) as llm_url:
-            settings = LauncherSettings(
-                data_dir=tmp_path, nats_url=nats_url, database_url=SecretStr(db_url),
-                intake_port=free_port(), status_port=free_port(), chart_ops_port=free_port(),
-                reader_ops_port=free_port(),
-            )  # fmt: skip
+            settings = on_free_ports(tmp_path, nats_url, db_url)
             st = Stack(settings, log_dir=logs, extra_env={
                 "LOG_FORMAT": "json", "LOG_LEVEL": "debug", "DRAIN_TIMEOUT_S": "3",
                 "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": llm_url,
