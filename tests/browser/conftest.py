@@ -8,7 +8,6 @@ never pass by being skipped.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -19,6 +18,7 @@ import pytest
 from nats.js import JetStreamContext
 
 from shared.launcher import Stack, on_free_ports
+from tests.e2e.helpers import running
 
 CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -101,12 +101,8 @@ async def demo_stack(
         "CORS_ORIGINS": f"{status_origin},http://localhost:{settings.status_port}",
         "DEMO_INTAKE_URL": f"http://127.0.0.1:{settings.intake_port}",
     })  # fmt: skip
-    st.start_services()
-    try:
-        assert await asyncio.to_thread(st.wait_ready, 60), "services did not become ready"
+    async with running(st):
         yield st
-    finally:
-        await asyncio.to_thread(st.stop, 15)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 from nats.js import JetStreamContext
 
 from shared.launcher import Stack, on_free_ports
+from tests.e2e.helpers import running
 
 
 @pytest.fixture
@@ -20,12 +20,8 @@ async def stack(
     settings = on_free_ports(tmp_path, nats_url, database_url)
     st = Stack(settings, extra_env={"LOG_FORMAT": "json", "LOG_LEVEL": "info",
                                     "DRAIN_TIMEOUT_S": "5"})  # fmt: skip
-    st.start_services()
-    try:
-        assert await asyncio.to_thread(st.wait_ready, 60), "services did not become ready"
+    async with running(st):
         yield st
-    finally:
-        await asyncio.to_thread(st.stop, 15)
 
 
 @pytest.fixture

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+
+from shared.launcher import Stack
 
 
 @dataclass
@@ -67,3 +71,14 @@ async def wait_status(
                     if body["status"] in want:
                         return body
             await asyncio.sleep(0.1)
+
+
+@asynccontextmanager
+async def running(stack: Stack, stop_timeout_s: float = 15) -> AsyncIterator[Stack]:
+    """Start the stack's services, wait until all are ready; stop them on the way out."""
+    stack.start_services()
+    try:
+        assert await asyncio.to_thread(stack.wait_ready, 60), "services did not become ready"
+        yield stack
+    finally:
+        await asyncio.to_thread(stack.stop, stop_timeout_s)

@@ -12,7 +12,7 @@ from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
 from shared.embedded.process import free_port
 from shared.launcher import Stack, on_free_ports
-from tests.e2e.helpers import post_reading, wait_status
+from tests.e2e.helpers import post_reading, running, wait_status
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -26,12 +26,10 @@ async def own_stack(tmp_path):
     await asyncio.to_thread(pg.start)
     settings = on_free_ports(tmp_path, nats.url, pg.url)
     st = Stack(settings, extra_env={"LOG_FORMAT": "json", "DRAIN_TIMEOUT_S": "3"})
-    st.start_services()
     try:
-        assert await asyncio.to_thread(st.wait_ready, 60)
-        yield st, nats, pg
+        async with running(st, stop_timeout_s=10):
+            yield st, nats, pg
     finally:
-        await asyncio.to_thread(st.stop, 10)
         await asyncio.to_thread(nats.stop)
         await asyncio.to_thread(pg.stop)
 

@@ -16,7 +16,7 @@ from nats.js import JetStreamContext
 
 from shared.embedded.process import free_port
 from shared.launcher import ServiceProcess, Stack, on_free_ports
-from tests.e2e.helpers import post_reading
+from tests.e2e.helpers import post_reading, running
 from tests.reader.fake_openai import Script, fake_openai
 from tests.reader.test_limiter import max_in_any_window
 
@@ -35,12 +35,8 @@ async def llm_stack(
             "LOG_FORMAT": "json", "DRAIN_TIMEOUT_S": "5", "OPENAI_API_KEY": KEY,
             "OPENAI_BASE_URL": llm_url, "OPENAI_MODEL": "test-model", **env,
         })  # fmt: skip
-        st.start_services()
-        try:
-            assert await asyncio.to_thread(st.wait_ready, 60)
+        async with running(st):
             yield st
-        finally:
-            await asyncio.to_thread(st.stop, 15)
 
 
 async def completed_versions(database_url: str, ids: list[str], timeout_s: float) -> list[int]:

@@ -13,7 +13,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from services.status.bodygraph_svg import render_bodygraph
-from services.status.migrate import migrate
 from services.status.pages import DemoPages, load_chart_json
 from services.status.projection import apply_batch
 from shared.bus.consumer import Delivered
@@ -21,15 +20,6 @@ from shared.http import middlewares
 from tests import factories as f
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
-    async with p.acquire() as conn:
-        await migrate(conn)
-    yield p
-    await p.close()
 
 
 @pytest.fixture

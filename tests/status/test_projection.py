@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
 
-from services.status.migrate import migrate
 from services.status.projection import apply_batch
 from services.status.views import get_reading, history
 from shared.bus.consumer import Delivered
@@ -16,15 +14,6 @@ from shared.events.envelope import Envelope
 from tests import factories as f
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
-    async with p.acquire() as conn:
-        await migrate(conn)
-    yield p
-    await p.close()
 
 
 class Stream:
