@@ -39,9 +39,30 @@ class BaseServiceSettings(BaseSettings):
 
 
 class HttpSettings(BaseServiceSettings):
-    """Services that serve an API."""
+    """Services that serve the public API: where to listen, who may call, how much."""
 
     http_host: str = "0.0.0.0"  # noqa: S104 - a service in a pod listens on all interfaces
+    api_keys: SecretStr = Field(
+        SecretStr(""),
+        description="Comma-separated client keys, each `[tenant=]key` or "
+        "`[tenant=]sha256:<hex of the key>`; unset = open (development only).",
+    )
+    api_rate_limit: str = Field(
+        "200/second",
+        description="Requests per key per replica, in `limits` notation "
+        "(`200/second`, `100/second;5000/minute`); empty = no limit.",
+    )
+    api_max_body_bytes: int = Field(
+        16_384, ge=1024, le=10_485_760, description="Largest request body accepted (413 above)."
+    )
+    cors_origins: str = Field(
+        "",
+        description="Comma-separated browser origins allowed to call the API; empty = none.",
+    )
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
 
 class IntakeSettings(HttpSettings):
@@ -58,14 +79,6 @@ class IntakeSettings(HttpSettings):
         le=100_000,
         description="Requests waiting for JetStream at once; past it intake sheds with 503.",
     )
-    cors_origins: str = Field(
-        "",
-        description="Comma-separated browser origins allowed to call the API; empty = none.",
-    )
-
-    @property
-    def cors_origin_list(self) -> list[str]:
-        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
 
 
 class StatusSettings(HttpSettings):
@@ -74,6 +87,9 @@ class StatusSettings(HttpSettings):
     database_pool_size: int = Field(10, ge=1, le=200)
     status_batch_size: int = Field(256, ge=1, le=4096)
     sse_heartbeat_s: float = Field(15.0, gt=0, le=300)
+    sse_max_streams_per_key: int = Field(
+        100, ge=1, le=100_000, description="Open SSE streams per key per replica (429 above)."
+    )
     demo_intake_url: str = Field(
         "",
         description="Base URL of the intake API the demo page (GET /) sends requests to; "

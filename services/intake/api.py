@@ -10,7 +10,8 @@ from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
 from pydantic import ValidationError
 
-from services.intake.models import ReadingAccepted, ReadingRequest
+from services.intake.models import ReadingRequest
+from shared.api_models import ReadingAccepted
 from shared.bus.publish import Publisher
 from shared.events.reading_requested import ReadingRequested
 from shared.events.registry import make_event

@@ -17,10 +17,3 @@ class ReadingRequest(BaseModel):
     agent: Agent = "personality"
     language: Language = "en"
     user_id: Annotated[str, Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)] | None = None
-
-
-class ReadingAccepted(BaseModel):
-    id: str
-    status: str = "queued"
-    status_url: str
-    events_url: str

@@ -27,3 +27,14 @@ class ReadingRequested(ReadingOptions):
     reading_id: str
     version: int = Field(1, ge=1, description="Reading version; a regeneration is version 2+.")
     birth: BirthInput
+    tenant: str | None = Field(
+        None, description="The API key's tenant that owns the reading; None when auth is off."
+    )
+    request_hash: str | None = Field(
+        None,
+        description="Fingerprint of the body of the POST that created the reading with an "
+        "Idempotency-Key; carried to every version so a retried POST is recognised.",
+    )
+    regenerate_hash: str | None = Field(
+        None, description="Fingerprint of the regenerate request (and its key) of this version."
+    )

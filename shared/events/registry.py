@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared.events import (
     chart_calculated,
+    reading_cancelled,
     reading_delta,
     reading_failed,
     reading_generated,
@@ -43,6 +44,8 @@ CONTRACTS: dict[str, Contract] = {
                  reading_generated.ReadingGenerated),
         Contract(reading_failed.TYPE, reading_failed.SCHEMA_VERSION,
                  reading_failed.ReadingFailed),
+        Contract(reading_cancelled.TYPE, reading_cancelled.SCHEMA_VERSION,
+                 reading_cancelled.ReadingCancelled),
     )
 }  # fmt: skip
 _BY_MODEL: dict[type[BaseModel], Contract] = {c.model: c for c in CONTRACTS.values()}

@@ -1,0 +1,1 @@
+"""`hdq`: a terminal client of the public API."""

@@ -1,0 +1,37 @@
+"""HTTP bodies both API services use: the answer to a command that starts work.
+
+`POST /v1/readings` (intake) and `POST /v1/readings/{id}/regenerate` (status)
+both answer `202 Accepted` with this body; the OpenAPI documents of both
+services are generated from these models.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.reading_requested import Agent, Language
+
+
+class ReadingAccepted(BaseModel):
+    id: str = Field(description="The reading id.")
+    version: int = Field(1, ge=1, description="The version this request started.")
+    status: str = Field("queued", description="Always `queued` when accepted.")
+    status_url: str = Field(description="Poll this (GET) for the reading.")
+    events_url: str = Field(description="Follow this (SSE) for live progress and text.")
+
+
+class RegenerateRequest(BaseModel):
+    """Body of `POST /v1/readings/{id}/regenerate`; empty keeps the agent and language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent: Agent | None = None
+    language: Language | None = None
+
+
+class ReadingCancelledAnswer(BaseModel):
+    """Answer of `DELETE /v1/readings/{id}`."""
+
+    id: str
+    version: int = Field(ge=1, description="The version cancelled.")
+    status: str = Field("cancelled")
