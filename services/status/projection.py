@@ -20,9 +20,11 @@ from shared.bus.consumer import Delivered, Poison
 _UPSERT_READING = """
 INSERT INTO readings AS r (id, user_id, agent, language, status, status_rank, current_version,
     birth, error, requested_at, chart_at, started_at, completed_at, failed_at,
-    created_at, updated_at, last_seq)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, now(), $16)
+    created_at, updated_at, last_seq, tenant)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, now(), $16,
+    $17)
 ON CONFLICT (id) DO UPDATE SET
+    tenant = COALESCE(r.tenant, EXCLUDED.tenant),
     user_id = COALESCE(r.user_id, EXCLUDED.user_id),
     agent = COALESCE(r.agent, EXCLUDED.agent),
     language = COALESCE(r.language, EXCLUDED.language),
@@ -174,6 +176,7 @@ def _reading_row(d: Delivered) -> tuple[Any, ...]:
         getattr(data, "language", None), state.status, state.rank, _version(d), birth, error,
         stamps["requested_at"], stamps["chart_at"], stamps["started_at"],
         stamps["completed_at"], stamps["failed_at"], e.time, d.stream_seq,
+        getattr(data, "tenant", None) if e.type == "reading.requested" else None,
     )  # fmt: skip
 
 
