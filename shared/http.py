@@ -14,11 +14,16 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from shared.auth import ApiKeys, auth_middleware
+from shared.cors import cors_middleware
 from shared.logging import get_logger
 from shared.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 from shared.problem import problem
+from shared.ratelimit import parse_limits, rate_limit_middleware
+from shared.settings import HttpSettings
 
 log = get_logger(__name__)
 
@@ -48,7 +53,51 @@ def add_ops_routes(app: web.Application, checks: list[ReadinessCheck]) -> None:
     app.router.add_get("/metrics", metrics)
 
 
-def middlewares(service: str) -> list[Callable[..., Awaitable[web.StreamResponse]]]:
+# What a browser frontend may send and read (CORS), for every API service.
+CORS_METHODS = ("GET", "HEAD", "POST", "DELETE")
+CORS_HEADERS = ("Content-Type", "X-API-Key", "Authorization", "Idempotency-Key",
+                "Last-Event-ID", "If-None-Match")  # fmt: skip
+CORS_EXPOSE = ("Location", "Retry-After", "ETag", "Idempotent-Replayed", "X-Request-Id")
+
+
+def api_app(service: str, settings: HttpSettings) -> web.Application:
+    """The application of an API service, with its guard rails; routes are added after."""
+    return web.Application(
+        middlewares=api_middlewares(service, settings),
+        client_max_size=settings.api_max_body_bytes,
+    )
+
+
+def api_middlewares(service: str, settings: HttpSettings) -> list[Middleware]:
+    """The public API's guard rails, in order: CORS, observation, body cap, key, rate."""
+    cors = (
+        [cors_middleware(settings.cors_origin_list, methods=CORS_METHODS,
+                         headers=CORS_HEADERS, expose=CORS_EXPOSE)]
+        if settings.cors_origin_list else []
+    )  # fmt: skip
+    return [
+        *cors,  # outermost: error answers carry the CORS headers too
+        *middlewares(service),
+        body_limit(settings.api_max_body_bytes),
+        auth_middleware(ApiKeys.parse(settings.api_keys.get_secret_value())),
+        rate_limit_middleware(service, parse_limits(settings.api_rate_limit)),
+    ]
+
+
+def body_limit(max_bytes: int) -> Middleware:
+    """413 problem+json at once for a declared body over the cap (aiohttp caps the rest)."""
+
+    @web.middleware
+    async def limit(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.content_length is not None and request.content_length > max_bytes:
+            detail = f"the body may be at most {max_bytes} bytes"
+            return problem(413, "Content Too Large", detail, kind="too-large")
+        return await handler(request)
+
+    return limit
+
+
+def middlewares(service: str) -> list[Middleware]:
     @web.middleware
     async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.perf_counter()
@@ -89,4 +138,6 @@ def _problem_from_http(exc: web.HTTPException) -> web.Response:
     if exc.status < 400:
         raise exc
     headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
-    return problem(exc.status, exc.reason, headers=headers or None)
+    kind = "too-large" if exc.status == 413 else None
+    return problem(exc.status, exc.reason, exc.text if exc.status == 413 else None, kind=kind,
+                   headers=headers or None)  # fmt: skip

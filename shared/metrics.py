@@ -31,6 +31,11 @@ EVENTS_DUPLICATE = Counter(
     "Publishes JetStream dropped as duplicates of an earlier Nats-Msg-Id.",
     ["service", "event_type"],
 )
+EVENTS_SKIPPED = Counter(
+    f"{P}_events_skipped_total",
+    "Events acknowledged with no work done or nothing more published, by reason (cancelled).",
+    ["service", "reason"],
+)
 HANDLERS_IN_FLIGHT = Gauge(
     f"{P}_handlers_in_flight",
     "Events being handled right now.",
@@ -86,7 +91,7 @@ SSE_DELIVERY_LAG_SECONDS = Histogram(
 LLM_CALLS = Counter(
     f"{P}_llm_calls_total",
     "LLM calls by outcome (ok, rate_limited, server_error, timeout, connection_error, "
-    "refused, filtered, empty).",
+    "refused, filtered, empty, cancelled).",
     ["provider", "outcome"],
 )
 LLM_CALL_SECONDS = Histogram(
@@ -119,5 +124,15 @@ LLM_IN_FLIGHT = Gauge(
 SHED = Counter(
     f"{P}_requests_shed_total",
     "Requests refused at once because the service was past its capacity.",
+    ["service"],
+)
+RATE_LIMITED = Counter(
+    f"{P}_requests_rate_limited_total",
+    "Requests refused with 429 because their key was over its rate limit.",
+    ["service"],
+)
+IDEMPOTENT_REPLAYS = Counter(
+    f"{P}_idempotent_replays_total",
+    "Requests answered from an earlier one with the same Idempotency-Key.",
     ["service"],
 )

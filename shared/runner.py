@@ -31,9 +31,9 @@ from shared.bus.consumer import (
 )
 from shared.bus.publish import Publisher
 from shared.bus.topology import ConsumerSpec, ensure_consumer, ensure_stream
-from shared.http import ReadinessCheck, add_ops_routes, middlewares
+from shared.http import ReadinessCheck, add_ops_routes, api_app, middlewares
 from shared.logging import configure_logging, get_logger
-from shared.settings import BaseServiceSettings, load_settings
+from shared.settings import BaseServiceSettings, HttpSettings, load_settings
 
 log = get_logger(__name__)
 
@@ -105,7 +105,10 @@ async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
         return
     js = nc.jetstream(timeout=5.0)
     await ensure_stream(js, settings.stream_replicas)
-    app = web.Application(middlewares=middlewares(name), client_max_size=64 * 1024)
+    if isinstance(settings, HttpSettings):
+        app = api_app(name, settings)
+    else:
+        app = web.Application(middlewares=middlewares(name))
     rt: Runtime[S] = Runtime(
         name, settings, nc, js, Publisher(js, service=name), app, stopping=stop
     )

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -63,6 +63,26 @@ class HttpSettings(BaseServiceSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
+    @field_validator("api_keys")
+    @classmethod
+    def _check_api_keys(cls, v: SecretStr) -> SecretStr:
+        from shared.auth import ApiKeys
+
+        ApiKeys.parse(v.get_secret_value())  # the message names the entry, never the key
+        return v
+
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, v: str) -> str:
+        from limits import parse_many
+
+        if v.strip():
+            try:
+                parse_many(v)
+            except ValueError:
+                raise ValueError("use the limits notation, e.g. 200/second;5000/minute") from None
+        return v
 
 
 class IntakeSettings(HttpSettings):

@@ -5,17 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from services.intake.api import routes
-from shared.cors import cors_middleware
 from shared.runner import Runtime, run_service
 from shared.settings import IntakeSettings
 
 
 async def setup(rt: Runtime[Any]) -> None:
     settings: IntakeSettings = rt.settings
-    if settings.cors_origin_list:
-        # First, outside error handling: problem+json answers carry the CORS headers too.
-        rt.app.middlewares.insert(0, cors_middleware(settings.cors_origin_list))
-    rt.app.add_routes(routes(settings, rt.publisher, lambda: rt.nc.is_connected))
+    rt.app.add_routes(routes(settings, rt.publisher, rt.js, lambda: rt.nc.is_connected))
 
 
 def main() -> None:

@@ -1,22 +1,38 @@
-"""`POST /v1/readings`: validate, publish `reading.requested`, answer 202 once it is durable."""
+"""`POST /v1/readings`: validate, publish `reading.requested`, answer 202 once it is durable.
+
+Idempotency lives on the bus, not in a second store. With an `Idempotency-Key`
+the reading id is derived from (tenant, key), and the request is published with
+`Nats-Expected-Last-Subject-Sequence: 0`: JetStream stores it only if that
+reading's subject is still empty, atomically. Concurrent or later retries lose
+that compare-and-set, read the stored request and answer from it: the same id
+when the body fingerprint matches, 422 when the key was used for another body.
+It holds as long as the stream keeps the request (7 days, so at least the
+promised 24 h) and across every intake replica.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
 from collections.abc import Callable
 
 from aiohttp import web
 from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
 from nats.js.errors import Error as JetStreamError
 from pydantic import ValidationError
 
 from services.intake.models import ReadingRequest
 from shared.api_models import ReadingAccepted
-from shared.bus.publish import Publisher
+from shared.auth import tenant_of
+from shared.bus.lookup import last_event
+from shared.bus.publish import Publisher, SubjectConflict
+from shared.events import reading_requested
 from shared.events.reading_requested import ReadingRequested
 from shared.events.registry import make_event
 from shared.logging import get_logger
-from shared.metrics import SHED
+from shared.metrics import IDEMPOTENT_REPLAYS, SHED
 from shared.problem import problem, validation_errors
 from shared.settings import IntakeSettings
 
@@ -24,19 +40,44 @@ log = get_logger(__name__)
 
 SOURCE = "/services/intake"
 RETRY_AFTER_S = "1"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+_KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")
+# Reading ids of idempotent requests: uuid5(this, tenant + key). Never change it.
+IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0f6f3e-3c1e-4d8e-9a53-0d6c2a6f1e42")
+
+BUS_ERRORS = (TimeoutError, NatsError, JetStreamError)
 
 
 def routes(
     settings: IntakeSettings,
     publisher: Publisher,
+    js: JetStreamContext,
     bus_connected: Callable[[], bool] = lambda: True,
 ) -> web.RouteTableDef:
     table = web.RouteTableDef()
     base = settings.status_base_url.rstrip("/")
     in_flight = 0
 
+    def accepted(reading_id: str, version: int, *, replayed: bool = False) -> web.Response:
+        status_url = f"{base}/v1/readings/{reading_id}"
+        body = ReadingAccepted(
+            id=reading_id, version=version, status_url=status_url, events_url=f"{status_url}/events"
+        )
+        headers = {"Location": status_url, "Retry-After": RETRY_AFTER_S}
+        if replayed:
+            headers[REPLAYED_HEADER] = "true"
+        return web.Response(
+            status=202, text=body.model_dump_json(), content_type="application/json",
+            headers=headers,
+        )  # fmt: skip
+
     @table.post("/v1/readings")
     async def create_reading(request: web.Request) -> web.Response:
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is not None and not _KEY_PATTERN.fullmatch(key):
+            return _invalid([{"field": IDEMPOTENCY_HEADER,
+                              "message": "must be 1-255 printable ASCII characters"}])  # fmt: skip
         raw = await request.read()
         try:
             body = ReadingRequest.model_validate_json(raw)
@@ -44,13 +85,7 @@ def routes(
             errors = validation_errors(exc)
             if any(e["field"] == "body" or e["message"].startswith("Invalid JSON") for e in errors):
                 errors = [{"field": "body", "message": "the body is not valid JSON"}]
-            return problem(
-                422,
-                "Invalid request",
-                "see errors for each field",
-                kind="validation",
-                errors=errors,
-            )
+            return _invalid(errors)
         nonlocal in_flight
         if not bus_connected():
             # Say so at once instead of waiting for a publish that cannot be confirmed.
@@ -59,35 +94,60 @@ def routes(
             # Past capacity: shed at once, with a hint, instead of queueing without bound.
             SHED.labels("intake").inc()
             return _bus_unavailable("too many requests are waiting for the event bus")
-        reading_id = str(uuid.uuid4())
+        tenant = tenant_of(request)
+        if key is None:
+            reading_id, fingerprint = str(uuid.uuid4()), None
+        else:
+            reading_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{tenant or ''}\n{key}"))
+            fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
         event = make_event(
             ReadingRequested(
                 reading_id=reading_id, birth=body.birth, agent=body.agent,
-                language=body.language, user_id=body.user_id,
+                language=body.language, user_id=body.user_id, tenant=tenant,
+                request_hash=fingerprint,
             ),
             source=SOURCE,
         )  # fmt: skip
         in_flight += 1
         try:
-            await publisher.publish(event, timeout_s=settings.publish_timeout_s)
-        except (TimeoutError, NatsError, JetStreamError) as exc:
+            await publisher.publish(
+                event,
+                timeout_s=settings.publish_timeout_s,
+                expected_last_subject_seq=0 if key is not None else None,
+            )
+        except SubjectConflict:
+            return await replay(reading_id, fingerprint)
+        except BUS_ERRORS as exc:
             log.warning("publish failed", reading_id=reading_id, error=str(exc))
             return _bus_unavailable("the event bus did not confirm the request")
         finally:
             in_flight -= 1
         log.info("reading accepted", reading_id=reading_id, agent=body.agent)
-        status_url = f"{base}/v1/readings/{reading_id}"
-        accepted = ReadingAccepted(
-            id=reading_id, status_url=status_url, events_url=f"{status_url}/events"
-        )
-        return web.Response(
-            status=202,
-            text=accepted.model_dump_json(),
-            content_type="application/json",
-            headers={"Location": status_url, "Retry-After": RETRY_AFTER_S},
-        )
+        return accepted(reading_id, 1)
+
+    async def replay(reading_id: str, fingerprint: str | None) -> web.Response:
+        """Answer a request whose Idempotency-Key already created `reading_id`."""
+        try:
+            stored = await last_event(js, reading_requested.TYPE, reading_id)
+        except BUS_ERRORS as exc:
+            log.warning("idempotency lookup failed", reading_id=reading_id, error=str(exc))
+            return _bus_unavailable("the event bus did not answer")
+        if stored is None or stored.event.data.request_hash != fingerprint:
+            return _invalid([{"field": IDEMPOTENCY_HEADER,
+                              "message": "already used for a request with a different body"}],
+                            detail="an Idempotency-Key names one request: send a new key "
+                                   "for a different body")  # fmt: skip
+        IDEMPOTENT_REPLAYS.labels("intake").inc()
+        log.info("idempotent replay", reading_id=reading_id)
+        return accepted(reading_id, 1, replayed=True)
 
     return table
+
+
+def _invalid(
+    errors: list[dict[str, str]], detail: str = "see errors for each field"
+) -> web.Response:
+    return problem(422, "Invalid request", detail, kind="validation", errors=errors)
 
 
 def _bus_unavailable(detail: str) -> web.Response:

@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from nats.js import JetStreamContext
-from nats.js.api import PubAck
+from nats.js.api import Header, PubAck
+from nats.js.errors import APIError
 
 from shared import names
 from shared.events.envelope import Envelope
 from shared.events.registry import encode
 from shared.metrics import EVENTS_DUPLICATE, EVENTS_PUBLISHED
+
+# JetStream's error code when `Nats-Expected-Last-Subject-Sequence` does not hold.
+WRONG_LAST_SEQUENCE = 10071
+
+
+class SubjectConflict(Exception):
+    """The subject already moved past the sequence the publisher expected."""
 
 
 class Publisher:
@@ -21,15 +29,34 @@ class Publisher:
         self._service = service
         self._timeout_s = timeout_s
 
-    async def publish(self, event: Envelope[Any], timeout_s: float | None = None) -> PubAck:
-        """Store `event`; a second publish with the same id inside the window is dropped."""
-        ack = await self._js.publish(
-            names.subject_for(event.type, event.subject),
-            encode(event),
-            timeout=timeout_s or self._timeout_s,
-            stream=names.STREAM,
-            headers={names.MSG_ID_HEADER: event.id},
-        )
+    async def publish(
+        self,
+        event: Envelope[Any],
+        timeout_s: float | None = None,
+        *,
+        expected_last_subject_seq: int | None = None,
+    ) -> PubAck:
+        """Store `event`; a second publish with the same id inside the window is dropped.
+
+        With `expected_last_subject_seq`, JetStream stores the event only if the last
+        message on its subject has that sequence (0: the subject is empty), atomically:
+        `SubjectConflict` otherwise. That is a compare-and-set without a lock.
+        """
+        headers = {names.MSG_ID_HEADER: event.id}
+        if expected_last_subject_seq is not None:
+            headers[Header.EXPECTED_LAST_SUBJECT_SEQUENCE.value] = str(expected_last_subject_seq)
+        try:
+            ack = await self._js.publish(
+                names.subject_for(event.type, event.subject),
+                encode(event),
+                timeout=timeout_s or self._timeout_s,
+                stream=names.STREAM,
+                headers=headers,
+            )
+        except APIError as exc:
+            if exc.err_code == WRONG_LAST_SEQUENCE:
+                raise SubjectConflict(str(exc.description)) from None
+            raise
         EVENTS_PUBLISHED.labels(self._service, event.type).inc()
         if ack.duplicate:
             EVENTS_DUPLICATE.labels(self._service, event.type).inc()

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from nats.js import JetStreamContext
 
@@ -15,7 +14,7 @@ from services.intake.api import routes
 from shared import names
 from shared.bus.publish import Publisher
 from shared.events.registry import decode
-from shared.http import middlewares
+from shared.http import api_app
 from shared.settings import IntakeSettings
 
 pytestmark = pytest.mark.integration
@@ -30,8 +29,8 @@ GOOD = {
 @pytest.fixture
 async def client(js: JetStreamContext) -> AsyncIterator[TestClient[Any, Any]]:
     settings = IntakeSettings(status_base_url="http://status.example")
-    app = web.Application(middlewares=middlewares("intake"))
-    app.add_routes(routes(settings, Publisher(js, service="intake")))
+    app = api_app("intake", settings)
+    app.add_routes(routes(settings, Publisher(js, service="intake"), js))
     async with TestClient(TestServer(app)) as c:
         yield c
 
@@ -127,8 +126,8 @@ async def test_past_capacity_intake_sheds_with_503_not_a_queue(js) -> None:
     import asyncio
 
     settings = IntakeSettings(intake_max_in_flight=1)
-    app = web.Application(middlewares=middlewares("intake"))
-    app.add_routes(routes(settings, Publisher(js, service="intake")))
+    app = api_app("intake", settings)
+    app.add_routes(routes(settings, Publisher(js, service="intake"), js))
     async with TestClient(TestServer(app)) as c:
 
         async def post() -> int:

@@ -13,7 +13,7 @@ from nats.js import JetStreamContext
 from services.intake.api import routes
 from shared.bus.publish import Publisher
 from shared.cors import cors_middleware
-from shared.http import middlewares
+from shared.http import api_app, middlewares
 from shared.problem import problem
 from shared.settings import IntakeSettings
 
@@ -157,11 +157,10 @@ async def test_any_origin_with_a_star(make_client) -> None:
 
 @pytest.mark.integration
 async def test_the_real_intake_route_with_cors(js: JetStreamContext) -> None:
-    """Wired the way services/intake/__main__.py wires it: CORS first, then intake's routes."""
+    """Wired the way the runner wires it: CORS first, then the guard rails, then the routes."""
     settings = IntakeSettings(cors_origins=PAGE, status_base_url=PAGE)
-    app = web.Application(middlewares=middlewares("intake"))
-    app.middlewares.insert(0, cors_middleware(settings.cors_origin_list))
-    app.add_routes(routes(settings, Publisher(js, service="intake")))
+    app = api_app("intake", settings)
+    app.add_routes(routes(settings, Publisher(js, service="intake"), js))
     async with TestClient(TestServer(app)) as client:
         resp = await client.options("/v1/readings", headers={"Origin": PAGE, **PREFLIGHT})
         assert resp.status == 204

@@ -1,0 +1,46 @@
+"""The last event of a type about one reading, straight from the stream.
+
+Subjects end in the reading id (`shared.names`), so this is one direct get:
+no consumer, no database. Intake uses it to answer a retried request, status
+to answer a poll that races the projection and to check a command against
+the reading's latest request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from shared import names
+from shared.events.envelope import Envelope
+from shared.events.registry import PoisonEvent, decode
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    seq: int  # stream sequence: the `expected_last_subject_seq` of a compare-and-set
+    event: Envelope[Any]
+
+
+def plausible_id(reading_id: str) -> bool:
+    """Whether `reading_id` can be a subject token (and so a reading id at all)."""
+    return 0 < len(reading_id) <= 64 and all(c.isalnum() or c in "-_" for c in reading_id)
+
+
+async def last_event(js: JetStreamContext, event_type: str, reading_id: str) -> StoredEvent | None:
+    """The newest `event_type` event about `reading_id`, or None (also when unreadable)."""
+    if not plausible_id(reading_id):
+        return None
+    try:
+        raw = await js.get_last_msg(names.STREAM, names.subject_for(event_type, reading_id))
+    except NotFoundError:
+        return None
+    if raw.data is None or raw.seq is None:
+        return None
+    with contextlib.suppress(PoisonEvent):
+        return StoredEvent(raw.seq, decode(raw.data))
+    return None
