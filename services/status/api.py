@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import json
 import time
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -15,22 +15,17 @@ import asyncpg
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 
+from services.status.access import may_see, owned_request
 from services.status.live import OVERFLOW, LiveHub
 from services.status.states import TERMINAL_EVENTS
 from services.status.views import (
-    ReadingView,
     ended_at_or_before,
-    get_reading,
     get_reading_json,
     history,
     view_from_request,
 )
-from shared import names
-from shared.events import reading_requested
-from shared.events.envelope import Envelope
-from shared.events.registry import PoisonEvent, decode
+from shared.auth import tenant_of
 from shared.http import Handler
 from shared.logging import get_logger
 from shared.metrics import SSE_CLIENTS, SSE_DELIVERY_LAG_SECONDS
@@ -53,6 +48,7 @@ class StatusApi:
         self._hub = hub
         self._sse_gauge = SSE_CLIENTS.labels("status")
         self._lag = SSE_DELIVERY_LAG_SECONDS.labels("status")
+        self._streams: Counter[str | None] = Counter()  # open SSE streams per tenant
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -63,13 +59,16 @@ class StatusApi:
 
     async def get_reading(self, request: web.Request) -> web.Response:
         reading_id = request.match_info["id"]
+        tenant = tenant_of(request)
         async with self._pool.acquire() as conn:
-            body = await get_reading_json(conn, reading_id)
+            body = await get_reading_json(conn, reading_id, tenant)
         if body is None:
-            event = await self._requested_on_bus(reading_id)
-            if event is None:
+            # Not projected yet: intake answered 202 only after JetStream stored the
+            # request, so the stream knows it. Never 404 an accepted reading.
+            stored = await owned_request(self._js, reading_id, tenant)
+            if stored is None:
                 return _not_found(reading_id)
-            body = view_from_request(event).model_dump_json()
+            body = view_from_request(stored.event).model_dump_json()
         etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if etag in _etags(request.headers.get("If-None-Match", "")):
@@ -105,9 +104,11 @@ class StatusApi:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
                 """SELECT id, status, status_rank, agent, language, created_at FROM readings
-                   WHERE user_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+                   WHERE tenant IS NOT DISTINCT FROM $5 AND user_id = $1
+                     AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
                    ORDER BY created_at DESC, id DESC LIMIT $4""",
                 user_id, cursor[0] if cursor else None, cursor[1] if cursor else "", limit + 1,
+                tenant_of(request),
             )  # fmt: skip
         items = [
             {"id": r["id"], "status": r["status"], "progress": r["status_rank"],
@@ -124,6 +125,25 @@ class StatusApi:
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         reading_id = request.match_info["id"]
+        tenant = tenant_of(request)
+        if not await may_see(self._pool, self._js, reading_id, tenant):
+            return _not_found(reading_id)
+        if self._streams[tenant] >= self._settings.sse_max_streams_per_key:
+            return problem(
+                429, "Too Many Requests",
+                f"this key already has {self._streams[tenant]} open event streams "
+                f"(at most {self._settings.sse_max_streams_per_key}); close one first",
+                kind="too-many-streams", headers={"Retry-After": str(SSE_RETRY_MS // 1000)},
+            )  # fmt: skip
+        self._streams[tenant] += 1
+        try:
+            return await self._events(request, reading_id)
+        finally:
+            self._streams[tenant] -= 1
+            if not self._streams[tenant]:
+                del self._streams[tenant]
+
+    async def _events(self, request: web.Request, reading_id: str) -> web.StreamResponse:
         last_id = _last_event_id(request)
         queue = self._hub.subscribe(reading_id)
         try:
@@ -138,8 +158,6 @@ class StatusApi:
                 )
             if done:
                 return web.Response(status=204)  # finished: tells EventSource not to reconnect
-            if not past and await self._find(reading_id) is None:
-                return _not_found(reading_id)
             async with sse_response(
                 request, ping_interval=self._settings.sse_heartbeat_s,
                 send_timeout=SEND_TIMEOUT_S,
@@ -193,30 +211,6 @@ class StatusApi:
             if ev.type in TERMINAL_EVENTS:
                 return
 
-    async def _find(self, reading_id: str) -> ReadingView | None:
-        async with self._pool.acquire() as conn:
-            view = await get_reading(conn, reading_id)
-        if view is not None:
-            return view
-        # Not projected yet: intake answered 202 only after JetStream stored the
-        # request, so the stream knows it. Never 404 an accepted reading.
-        event = await self._requested_on_bus(reading_id)
-        return view_from_request(event) if event is not None else None
-
-    async def _requested_on_bus(self, reading_id: str) -> Envelope[Any] | None:
-        if not _plausible_id(reading_id):
-            return None
-        subject = names.subject_for(reading_requested.TYPE, reading_id)
-        try:
-            raw = await self._js.get_last_msg(names.STREAM, subject)
-        except NotFoundError:
-            return None
-        if raw.data is None:
-            return None
-        with contextlib.suppress(PoisonEvent):
-            return decode(raw.data)
-        return None
-
 
 DB_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
              asyncpg.InterfaceError, asyncpg.CannotConnectNowError)  # fmt: skip
@@ -235,10 +229,6 @@ async def database_unavailable(request: web.Request, handler: Handler) -> web.St
 
 def _not_found(reading_id: str) -> web.Response:
     return problem(404, "Not Found", f"no reading with id {reading_id!r}", kind="not-found")
-
-
-def _plausible_id(reading_id: str) -> bool:
-    return 0 < len(reading_id) <= 64 and all(c.isalnum() or c in "-_" for c in reading_id)
 
 
 def _etags(header: str) -> set[str]:

@@ -1,0 +1,40 @@
+"""Which readings a tenant may see: its own, and nobody else's (404, never 403).
+
+The tenant is fixed by the reading's `reading.requested`. Once the projection
+has that event, PostgreSQL answers; before (a poll racing the projection, or a
+chart projected ahead of its request) the request is looked up on the bus.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+from nats.js import JetStreamContext
+
+from shared.bus.lookup import StoredEvent, last_event, plausible_id
+from shared.events import reading_requested
+
+
+async def owned_request(
+    js: JetStreamContext, reading_id: str, tenant: str | None
+) -> StoredEvent | None:
+    """The reading's latest `reading.requested` if it belongs to `tenant`."""
+    stored = await last_event(js, reading_requested.TYPE, reading_id)
+    if stored is None or stored.event.data.tenant != tenant:
+        return None
+    return stored
+
+
+async def may_see(
+    pool: asyncpg.Pool, js: JetStreamContext, reading_id: str, tenant: str | None
+) -> bool:
+    """Whether `reading_id` exists and belongs to `tenant`."""
+    if not plausible_id(reading_id):
+        return False
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT tenant, requested_at IS NOT NULL AS known FROM readings WHERE id = $1",
+            reading_id,
+        )
+    if row is not None and row["known"]:
+        return bool(row["tenant"] == tenant)
+    return await owned_request(js, reading_id, tenant) is not None
