@@ -6,19 +6,16 @@ import functools
 import re
 import threading
 import zoneinfo
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from timezonefinder import TimezoneFinder
 
 from services.chart.errors import ChartError
 from services.chart.place import resolve_place
-from shared.events.birth import BirthInput
+from shared.events.birth import FIRST_SUPPORTED_DATE, LAST_SUPPORTED_DATE, BirthInput
 from shared.events.chart import ResolvedBirth, ResolvedPlace, TimeNote
 
-FIRST_DATE = date(1900, 4, 1)
-"""First supported local birth date: its design moment (~92 days earlier) is still in DE421."""
-LAST_DATE = date(2050, 12, 31)
-"""Last supported local birth date (DE421 ends in 2053)."""
+FIRST_DATE, LAST_DATE = FIRST_SUPPORTED_DATE, LAST_SUPPORTED_DATE
 
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 _MAX_OFFSET = timedelta(hours=15)

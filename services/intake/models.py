@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import date as Date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.events.birth import TEXT_PATTERN, BirthInput
+from shared.events.birth import (
+    FIRST_SUPPORTED_DATE,
+    LAST_SUPPORTED_DATE,
+    TEXT_PATTERN,
+    BirthInput,
+)
 from shared.events.reading_requested import Agent, Language
+
+
+class SupportedBirth(BirthInput):
+    """A birth the chart service can compute: refused here, at once, when out of range."""
+
+    @field_validator("date")
+    @classmethod
+    def _supported_date(cls, v: Date) -> Date:
+        if not FIRST_SUPPORTED_DATE <= v <= LAST_SUPPORTED_DATE:
+            raise ValueError(
+                f"must be from {FIRST_SUPPORTED_DATE} to {LAST_SUPPORTED_DATE} "
+                "(the range of the DE421 ephemeris)"
+            )
+        return v
 
 
 class ReadingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    birth: BirthInput
+    birth: SupportedBirth
     agent: Agent = "personality"
     language: Language = "en"
     user_id: Annotated[str, Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)] | None = None

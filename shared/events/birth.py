@@ -17,6 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d))?$")
 _OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 
+FIRST_SUPPORTED_DATE = Date(1900, 4, 1)
+"""First supported local birth date: its design moment (~92 days earlier) is still in DE421."""
+LAST_SUPPORTED_DATE = Date(2050, 12, 31)
+"""Last supported local birth date (DE421 ends in 2053)."""
+
 # Free text that travels on the bus and into PostgreSQL: no control characters
 # (PostgreSQL rejects NUL in text and jsonb, which would poison a whole batch).
 TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"

@@ -195,3 +195,13 @@ async def test_without_keys_the_api_is_open(make_client, js) -> None:
     rid = (await resp.json())["id"]
     raw = await js.get_last_msg(names.STREAM, names.subject_for("reading.requested", rid))
     assert decode(raw.data).data.tenant is None
+
+
+async def test_a_date_outside_the_ephemeris_is_refused_at_once(make_client) -> None:
+    client = await make_client()
+    body = {"birth": {**GOOD["birth"], "date": "1850-06-01"}}
+    resp = await client.post("/v1/readings", json=body, headers={"X-API-Key": KEY_A})
+    assert resp.status == 422
+    [error] = (await resp.json())["errors"]
+    assert error["field"] == "birth.date"
+    assert "1900-04-01" in error["message"]
