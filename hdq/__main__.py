@@ -1,0 +1,7 @@
+"""`python -m hdq` is the `hdq` command."""
+
+import sys
+
+from hdq.cli import main
+
+sys.exit(main())
