@@ -19,6 +19,7 @@ from shared.events.chart import (
 )
 from shared.events.chart_calculated import ChartCalculated
 from shared.events.envelope import Envelope
+from shared.events.reading_cancelled import ReadingCancelled
 from shared.events.reading_delta import ReadingDelta
 from shared.events.reading_failed import ReadingFailed
 from shared.events.reading_generated import ReadingGenerated
@@ -91,4 +92,9 @@ def generated(reading_id: str, text: str = "the reading", version: int = 1) -> E
 def failed(reading_id: str, code: str = "place_not_found", version: int = 1) -> Envelope[Any]:
     data = ReadingFailed(reading_id=reading_id, version=version, stage="chart", code=code,
                          message="no such place")  # fmt: skip
+    return make_event(data, source="/tests")
+
+
+def cancelled(reading_id: str, version: int = 1, reason: str = "changed my mind") -> Envelope[Any]:
+    data = ReadingCancelled(reading_id=reading_id, version=version, reason=reason)
     return make_event(data, source="/tests")

@@ -13,7 +13,7 @@ from tests import factories as f
 def test_every_contract_round_trips_through_the_envelope() -> None:
     rid = f.new_id()
     events = [f.requested(rid), f.calculated(rid), f.started(rid), f.delta(rid, 0, "x"),
-              f.generated(rid), f.failed(rid)]  # fmt: skip
+              f.generated(rid), f.failed(rid), f.cancelled(rid)]  # fmt: skip
     assert {e.type for e in events} == set(CONTRACTS)
     for event in events:
         back = decode(encode(event))
