@@ -8,7 +8,8 @@ from typing import Any
 
 from services.chart.cli import build_parser, run_compute
 from services.chart.compute import warm_up
-from services.chart.handlers import failure, handle_batch
+from services.chart.handlers import batch_handler, failure
+from shared.bus.cancellations import CancelledReadings
 from shared.bus.topology import CHART
 from shared.runner import Runtime, run_service
 from shared.settings import ChartSettings
@@ -18,9 +19,13 @@ async def setup(rt: Runtime[Any]) -> None:
     settings: ChartSettings = rt.settings
     # Load the ephemeris, time zones and gazetteer now, not on the first reading.
     await asyncio.to_thread(warm_up)
+    # Cancelled readings are known before the first request is taken.
+    cancelled = CancelledReadings()
+    await cancelled.start(rt.js)
+    rt.on_cleanup(cancelled.stop)
     await rt.add_consumer(
         CHART,
-        batch_handler=handle_batch,
+        batch_handler=batch_handler(cancelled),
         concurrency=settings.chart_batch_size,
         batch_size=settings.chart_batch_size,
         on_failure=failure,

@@ -9,7 +9,8 @@ from typing import Any
 
 from services.chart.compute import compute_charts
 from services.chart.errors import ChartError
-from shared.bus.consumer import Delivered, Outputs
+from shared.bus.cancellations import CancelledReadings
+from shared.bus.consumer import BatchHandler, Delivered, Outputs
 from shared.bus.outcomes import Permanent
 from shared.events.chart_calculated import ChartCalculated
 from shared.events.envelope import Envelope
@@ -17,13 +18,47 @@ from shared.events.reading_failed import ReadingFailed
 from shared.events.reading_requested import ReadingRequested
 from shared.events.registry import make_event
 from shared.logging import get_logger
+from shared.metrics import EVENTS_SKIPPED
 
 log = get_logger(__name__)
 
 SOURCE = "/services/chart"
+SKIPPED_CANCELLED = EVENTS_SKIPPED.labels("chart", "cancelled")
 
 
-async def handle_batch(batch: Sequence[Delivered]) -> list[Outputs | BaseException]:
+async def handle_batch(
+    batch: Sequence[Delivered], cancelled: CancelledReadings | None = None
+) -> list[Outputs | BaseException]:
+    """Compute the batch's charts; a cancelled request is acked with nothing published."""
+    skip = [
+        cancelled is not None
+        and cancelled.is_cancelled(d.event.data.reading_id, d.event.data.version)
+        for d in batch
+    ]
+    live = [d for d, skipped in zip(batch, skip, strict=True) if not skipped]
+    computed = iter(await _compute(live) if live else [])
+    results: list[Outputs | BaseException] = []
+    for d, skipped in zip(batch, skip, strict=True):
+        if skipped:
+            req: ReadingRequested = d.event.data
+            log.info("reading cancelled; skipped", reading_id=req.reading_id, version=req.version)
+            SKIPPED_CANCELLED.inc()
+            results.append([])
+        else:
+            results.append(next(computed))
+    return results
+
+
+def batch_handler(cancelled: CancelledReadings) -> BatchHandler:
+    """`handle_batch` that skips the requests `cancelled` knows about."""
+
+    async def handle(batch: Sequence[Delivered]) -> list[Outputs | BaseException]:
+        return await handle_batch(batch, cancelled)
+
+    return handle
+
+
+async def _compute(batch: Sequence[Delivered]) -> list[Outputs | BaseException]:
     requests: list[ReadingRequested] = [d.event.data for d in batch]
     started = time.perf_counter()
     # In a worker thread: the event loop keeps fetching, heartbeating and serving /metrics.
