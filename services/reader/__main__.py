@@ -7,6 +7,7 @@ from typing import Any
 from services.reader.handlers import ReadingWriter, failure
 from services.reader.limiter import Limits, SharedLimiter
 from services.reader.providers import select_provider
+from shared.bus.cancellations import CancelledReadings
 from shared.bus.topology import READER
 from shared.logging import get_logger
 from shared.runner import Runtime, run_service
@@ -28,7 +29,11 @@ async def setup(rt: Runtime[Any]) -> None:
         tpm=limits.tpm or None,
         window_s=limits.window_s,
     )
-    writer = ReadingWriter(provider, rt.publisher)
+    # Cancelled readings are known before the first chart is taken.
+    cancelled = CancelledReadings()
+    await cancelled.start(rt.js)
+    rt.on_cleanup(cancelled.stop)
+    writer = ReadingWriter(provider, rt.publisher, cancelled)
     await rt.add_consumer(
         READER,
         handler=writer.handle,

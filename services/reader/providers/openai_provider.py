@@ -73,6 +73,11 @@ class OpenAIProvider:
         outcome = "ok"
         try:
             gen = await self._call(messages, on_text, started)
+        except asyncio.CancelledError:
+            # The reading was cancelled (or the replica is draining): the stream is closed
+            # and the call abandoned. Its token estimate stays reserved, as for a failed call.
+            outcome = "cancelled"
+            raise
         except Exception as exc:
             outcome = _outcome_of(exc)
             if isinstance(exc, RateLimited) and self._limiter is not None:
@@ -103,24 +108,29 @@ class OpenAIProvider:
                     stream=True,
                     stream_options={"include_usage": True},
                 )
-                async for chunk in stream:
-                    model = chunk.model or model
-                    if chunk.usage is not None:
-                        usage = Usage(
-                            prompt_tokens=chunk.usage.prompt_tokens or 0,
-                            completion_tokens=chunk.usage.completion_tokens or 0,
-                        )
-                    for choice in chunk.choices:
-                        if choice.finish_reason == "content_filter":
-                            raise Permanent("content_filtered", "the provider filtered the reading")
-                        text = choice.delta.content if choice.delta else None
-                        if text:
-                            if not parts:
-                                LLM_FIRST_TOKEN_SECONDS.labels(self.name).observe(
-                                    time.monotonic() - started
+                # Closed on every way out (an error, a timeout, a cancelled reading), so
+                # an abandoned call releases its connection and the provider stops at once.
+                async with stream:
+                    async for chunk in stream:
+                        model = chunk.model or model
+                        if chunk.usage is not None:
+                            usage = Usage(
+                                prompt_tokens=chunk.usage.prompt_tokens or 0,
+                                completion_tokens=chunk.usage.completion_tokens or 0,
+                            )
+                        for choice in chunk.choices:
+                            if choice.finish_reason == "content_filter":
+                                raise Permanent(
+                                    "content_filtered", "the provider filtered the reading"
                                 )
-                            parts.append(text)
-                            await on_text(text)
+                            text = choice.delta.content if choice.delta else None
+                            if text:
+                                if not parts:
+                                    LLM_FIRST_TOKEN_SECONDS.labels(self.name).observe(
+                                        time.monotonic() - started
+                                    )
+                                parts.append(text)
+                                await on_text(text)
         except TimeoutError:
             raise Transient(f"LLM call exceeded {self._total_timeout_s:.0f}s") from None
         except openai.APIStatusError as exc:
