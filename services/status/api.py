@@ -153,8 +153,13 @@ class StatusApi:
             floor = await self._hub.projected_floor()
             async with self._pool.acquire() as conn:
                 past = await history(conn, reading_id, last_id, floor)
+                # Finished when the client saw the terminal event, unless a regeneration
+                # followed it: events of the ended version that came late (a delta, or
+                # a chart or reading in flight when it was cancelled) are never served.
                 done = (
-                    not past and last_id > 0 and await ended_at_or_before(conn, reading_id, last_id)
+                    last_id > 0
+                    and not any(type_ == "reading.requested" for _, type_, _ in past)
+                    and await ended_at_or_before(conn, reading_id, last_id)
                 )
             if done:
                 return web.Response(status=204)  # finished: tells EventSource not to reconnect

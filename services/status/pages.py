@@ -3,7 +3,7 @@
 - `GET /v1/readings/{id}/bodygraph.svg`: the reading's chart drawn as SVG
   (`services.status.bodygraph_svg`), with an ETag like `GET /v1/readings/{id}`;
   404 problem+json for an unknown reading, 409 while its chart is not computed yet
-  (with `Retry-After`) or when the reading failed before it had a chart.
+  (with `Retry-After`) or when the reading failed or was cancelled before it had a chart.
 - `GET /`: the demo page; `GET /static/{name}`: its script and stylesheet, shipped in
   this package (`services/status/static/`), read once at start-up;
   `GET /demo-config.json`: `{"intake_url": ...}`, where the page sends its request
@@ -177,6 +177,13 @@ class DemoPages:
                 "No bodygraph",
                 f"reading {reading_id!r} failed before its chart was computed"
                 + (f": {reason}" if reason else ""),
+                kind="chart-unavailable",
+            )
+        if status == "cancelled":
+            return problem(
+                409,
+                "No bodygraph",
+                f"reading {reading_id!r} was cancelled before its chart was computed",
                 kind="chart-unavailable",
             )
         return problem(

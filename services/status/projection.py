@@ -20,9 +20,9 @@ from shared.bus.consumer import Delivered, Poison
 _UPSERT_READING = """
 INSERT INTO readings AS r (id, user_id, agent, language, status, status_rank, current_version,
     birth, error, requested_at, chart_at, started_at, completed_at, failed_at,
-    created_at, updated_at, last_seq, tenant)
+    created_at, updated_at, last_seq, tenant, cancelled_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $14, $15, now(), $16,
-    $17)
+    $17, $18)
 ON CONFLICT (id) DO UPDATE SET
     tenant = COALESCE(r.tenant, EXCLUDED.tenant),
     user_id = COALESCE(r.user_id, EXCLUDED.user_id),
@@ -42,6 +42,7 @@ ON CONFLICT (id) DO UPDATE SET
     started_at = COALESCE(r.started_at, EXCLUDED.started_at),
     completed_at = COALESCE(r.completed_at, EXCLUDED.completed_at),
     failed_at = COALESCE(r.failed_at, EXCLUDED.failed_at),
+    cancelled_at = COALESCE(r.cancelled_at, EXCLUDED.cancelled_at),
     created_at = LEAST(r.created_at, EXCLUDED.created_at),
     updated_at = now(),
     last_seq = GREATEST(r.last_seq, EXCLUDED.last_seq)
@@ -177,6 +178,7 @@ def _reading_row(d: Delivered) -> tuple[Any, ...]:
         stamps["requested_at"], stamps["chart_at"], stamps["started_at"],
         stamps["completed_at"], stamps["failed_at"], e.time, d.stream_seq,
         getattr(data, "tenant", None) if e.type == "reading.requested" else None,
+        stamps["cancelled_at"],
     )  # fmt: skip
 
 

@@ -20,9 +20,14 @@ BY_EVENT: dict[str, State] = {
     "reading.started": State("generating", 60),
     "reading.generated": State("completed", 100),
     "reading.failed": State("failed", 100),
+    # Terminal for its version: a chart or reading of that version still in flight
+    # arrives later with a rank no higher, so it never moves the reading out of
+    # `cancelled`; a regeneration (a higher version) does. A cancel that comes after
+    # the version completed or failed does not change it either (equal rank).
+    "reading.cancelled": State("cancelled", 100),
 }
 TERMINAL_RANK = 100
-TERMINAL_EVENTS = frozenset({"reading.generated", "reading.failed"})
+TERMINAL_EVENTS = frozenset({"reading.generated", "reading.failed", "reading.cancelled"})
 
 # Which stage timestamp an event sets.
 STAGE_COLUMN: dict[str, str] = {
@@ -31,4 +36,5 @@ STAGE_COLUMN: dict[str, str] = {
     "reading.started": "started_at",
     "reading.generated": "completed_at",
     "reading.failed": "failed_at",
+    "reading.cancelled": "cancelled_at",
 }

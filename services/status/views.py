@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel
 
-from services.status.states import BY_EVENT
+from services.status.states import BY_EVENT, TERMINAL_EVENTS
 from shared.events.envelope import Envelope
 
 
@@ -19,6 +19,7 @@ class Stages(BaseModel):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     failed_at: datetime | None = None
+    cancelled_at: datetime | None = None
 
 
 class ReadingText(BaseModel):
@@ -93,7 +94,8 @@ SELECT json_build_object(
     'created_at', r.created_at, 'updated_at', r.updated_at,
     'stages', json_build_object(
         'requested_at', r.requested_at, 'chart_at', r.chart_at, 'started_at', r.started_at,
-        'completed_at', r.completed_at, 'failed_at', r.failed_at),
+        'completed_at', r.completed_at, 'failed_at', r.failed_at,
+        'cancelled_at', r.cancelled_at),
     'birth', r.birth, 'chart', c.chart,
     'reading', CASE WHEN v.version IS NULL THEN NULL ELSE json_build_object(
         'version', v.version, 'text', v.text, 'provider', v.provider, 'model', v.model,
@@ -146,9 +148,10 @@ async def ended_at_or_before(conn: asyncpg.Connection, reading_id: str, seq: int
     return bool(
         await conn.fetchval(
             """SELECT EXISTS (SELECT 1 FROM reading_events WHERE reading_id = $1 AND seq <= $2
-                   AND type IN ('reading.generated', 'reading.failed'))""",
+                   AND type = ANY($3::text[]))""",
             reading_id,
             seq,
+            sorted(TERMINAL_EVENTS),
         )
     )
 
