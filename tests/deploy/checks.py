@@ -134,6 +134,11 @@ def httproute_problems(doc: dict[str, Any]) -> list[str]:
                 problems.append(f"{name_of(doc)}: rules[{i}] path type {path.get('type')!r}")
             if "method" in match and match["method"] not in HTTP_METHODS:
                 problems.append(f"{name_of(doc)}: rules[{i}] method {match['method']!r}")
+            for header in match.get("headers") or []:
+                if not header.get("name") or not isinstance(header.get("value"), str):
+                    problems.append(f"{name_of(doc)}: rules[{i}] header match needs name and value")
+                if header.get("type", "Exact") not in ("Exact", "RegularExpression"):
+                    problems.append(f"{name_of(doc)}: rules[{i}] header type {header['type']!r}")
         refs = rule.get("backendRefs") or []
         if not refs or not all(isinstance(r.get("port"), int) and r.get("name") for r in refs):
             problems.append(f"{name_of(doc)}: rules[{i}] needs backendRefs with name and port")
@@ -186,3 +191,72 @@ def hardening_problems(workload: dict[str, Any], uid: int | None = 10001) -> lis
         if ":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest"):
             problems.append(f"{who}/{c['name']}: image {image!r} is not pinned by tag")
     return problems
+
+
+def _segments(path: str) -> list[str]:
+    return [s for s in path.split("/") if s]
+
+
+def _prefix_matches(prefix: str, path: str) -> bool:
+    """Ingress `Prefix`, Gateway API `PathPrefix`: whole path elements, trailing / ignored."""
+    want = _segments(prefix)
+    return _segments(path)[: len(want)] == want
+
+
+def ingress_backend(ingress: dict[str, Any], path: str) -> str | None:
+    """The Service an Ingress sends `path` to, or None (not routed).
+
+    Kubernetes' rules: Exact matches the whole path, Prefix whole path
+    elements; the longest matching path wins, and an Exact one wins a tie.
+    An Ingress cannot see the method, so none is asked for.
+    """
+    path = path.partition("?")[0]
+    best: tuple[tuple[int, bool], str] | None = None
+    for rule in ingress["spec"]["rules"]:
+        for p in (rule.get("http") or {}).get("paths") or []:
+            exact = p["pathType"] == "Exact"
+            if (path == p["path"]) if exact else _prefix_matches(p["path"], path):
+                rank = (len(p["path"].rstrip("/")), exact)
+                if best is None or rank > best[0]:
+                    best = (rank, p["backend"]["service"]["name"])
+    return best[1] if best else None
+
+
+def httproute_backend(
+    route: dict[str, Any], method: str, path: str, headers: dict[str, str] | None = None
+) -> str | None:
+    """The Service an HTTPRoute sends a request to, or None (the Gateway answers 404).
+
+    Gateway API precedence among matching rules: an Exact path, then the
+    longest PathPrefix, then a method match, then the most header matches.
+    Two best matches naming different backends are a problem of the route.
+    """
+    path = path.partition("?")[0]
+    sent = {k.lower(): v for k, v in (headers or {}).items()}
+    found: list[tuple[tuple[bool, int, bool, int], str]] = []
+    for rule in route["spec"]["rules"]:
+        backend = rule["backendRefs"][0]["name"]
+        for match in rule.get("matches") or [{}]:
+            pm = match.get("path") or {"type": "PathPrefix", "value": "/"}
+            if pm["type"] == "Exact":
+                if path != pm["value"]:
+                    continue
+            elif pm["type"] == "PathPrefix":
+                if not _prefix_matches(pm["value"], path):
+                    continue
+            else:
+                raise ValueError(f"path match {pm['type']!r} is not simulated")
+            if match.get("method", method) != method:
+                continue
+            wanted = match.get("headers") or []
+            if any(sent.get(h["name"].lower()) != h["value"] for h in wanted):
+                continue
+            rank = (pm["type"] == "Exact", len(pm["value"]), "method" in match, len(wanted))
+            found.append((rank, backend))
+    if not found:
+        return None
+    top = max(rank for rank, _ in found)
+    backends = {b for rank, b in found if rank == top}
+    if len(backends) > 1:
+        raise ValueError(f"{method} {path}: equal matches to {sorted(backends)}")
+    return backends.pop()

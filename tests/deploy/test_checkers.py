@@ -11,7 +11,12 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.checks import hardening_problems, manifest_problems
+from tests.deploy.checks import (
+    hardening_problems,
+    httproute_backend,
+    ingress_backend,
+    manifest_problems,
+)
 from tests.deploy.conftest import find, one, render_everything
 from tests.deploy.test_bus_names import nats_size
 from tests.deploy.test_observability import metric_problems
@@ -118,3 +123,47 @@ def test_nats_sizes_are_binary() -> None:
 
 def test_every_deployment_is_covered(everything: Docs) -> None:
     assert len(find(everything, "Deployment")) == 4
+
+
+def _ingress(*paths: tuple[str, str, str]) -> dict[str, Any]:
+    return {"spec": {"rules": [{"http": {"paths": [
+        {"path": p, "pathType": kind, "backend": {"service": {"name": svc}}}
+        for p, kind, svc in paths
+    ]}}]}}  # fmt: skip
+
+
+def _route(*rules: tuple[list[dict[str, Any]], str]) -> dict[str, Any]:
+    return {"spec": {"rules": [
+        {"matches": m, "backendRefs": [{"name": svc, "port": 80}]} for m, svc in rules
+    ]}}  # fmt: skip
+
+
+def test_ingress_routing_follows_kubernetes_precedence() -> None:
+    ing = _ingress(("/a", "Exact", "x"), ("/a/", "Prefix", "y"), ("/a/b", "Prefix", "z"))
+    assert ingress_backend(ing, "/a") == "x", "an Exact path wins a tie"
+    assert ingress_backend(ing, "/a/1?q=2") == "y"
+    assert ingress_backend(ing, "/a/b/c") == "z", "the longest prefix wins"
+    assert ingress_backend(ing, "/ab") is None, "a prefix matches whole path elements"
+
+
+def test_httproute_routing_follows_gateway_api_precedence() -> None:
+    route = _route(
+        ([{"path": {"type": "Exact", "value": "/a"}, "method": "POST"}], "x"),
+        ([{"path": {"type": "PathPrefix", "value": "/a"}}], "y"),
+        ([{"path": {"type": "PathPrefix", "value": "/a"}, "method": "PUT"}], "z"),
+    )
+    assert httproute_backend(route, "POST", "/a") == "x", "Exact outranks PathPrefix"
+    assert httproute_backend(route, "GET", "/a") == "y", "the method narrows the Exact match"
+    assert httproute_backend(route, "PUT", "/a/1") == "z", "a method match outranks none"
+    assert httproute_backend(route, "GET", "/b") is None
+    headers = _route(
+        ([{"path": {"type": "Exact", "value": "/a"},
+           "headers": [{"name": "H", "value": "1"}]}], "x"),
+        ([{"path": {"type": "Exact", "value": "/a"}}], "y"),
+    )  # fmt: skip
+    assert httproute_backend(headers, "GET", "/a", {"h": "1"}) == "x", "header names: any case"
+    assert httproute_backend(headers, "GET", "/a", {"h": "2"}) == "y"
+    twice = _route(([{"path": {"type": "PathPrefix", "value": "/a"}}], "x"),
+                   ([{"path": {"type": "PathPrefix", "value": "/a"}}], "y"))  # fmt: skip
+    with pytest.raises(ValueError, match="equal matches"):
+        httproute_backend(twice, "GET", "/a")

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from pydantic import SecretStr, TypeAdapter
 
+from shared.auth import GUARDED_PREFIX
 from tests.deploy.conftest import (
     ROOT,
     RUNNER_STOP_OVERHEAD_S,
@@ -112,6 +113,8 @@ def test_app_services_read_exactly_their_settings_with_the_same_defaults() -> No
                 assert literal == "", f"{name}.{var}: default is unset, compose has {literal!r}"
                 continue
             parsed = TypeAdapter(field.annotation).validate_python(literal)
+            if isinstance(parsed, SecretStr):
+                parsed = parsed.get_secret_value()
             assert parsed == default, f"{name}.{var}: compose {literal!r} != settings {default!r}"
 
 
@@ -123,7 +126,29 @@ def test_no_secret_values_in_compose() -> None:
         "POSTGRES_PASSWORD is required, never written"
     )
     assert services["reader"]["environment"]["OPENAI_API_KEY"] == "${OPENAI_API_KEY:-}"
+    for name in ("intake", "status"):
+        assert services[name]["environment"]["API_KEYS"] == "${API_KEYS:-}", (
+            f"{name}: API_KEYS comes from .env only (empty = open, development)"
+        )
     assert not re.search(r"sk-[A-Za-z0-9]{8,}", text), "an API key in docker-compose.yml"
+
+
+def test_both_apis_share_their_guard_rails() -> None:
+    services = load_compose()["services"]
+    intake, status = services["intake"]["environment"], services["status"]["environment"]
+    for var in ("API_KEYS", "API_RATE_LIMIT", "API_MAX_BODY_BYTES", "CORS_ORIGINS"):
+        assert intake[var] == status[var], f"intake and status differ in {var}"
+
+
+def test_healthchecks_and_scrapes_need_no_api_key() -> None:
+    services = load_compose()["services"]
+    for name in SERVICES:
+        test = " ".join(services[name]["healthcheck"]["test"])
+        paths = re.findall(r"http://127\.0\.0\.1:\d+(/[^'\" ]*)", test)
+        assert paths and not [p for p in paths if p.startswith(GUARDED_PREFIX)], name
+    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    for job in config["scrape_configs"]:
+        assert not job.get("metrics_path", "/metrics").startswith(GUARDED_PREFIX), job
 
 
 def test_stop_grace_outlasts_the_drain() -> None:
@@ -175,6 +200,6 @@ def test_env_example_documents_every_setting_and_nothing_unknown() -> None:
     assert referenced <= set(documented), f"undocumented: {sorted(referenced - set(documented))}"
 
 
-@pytest.mark.parametrize("name", ["POSTGRES_PASSWORD", "OPENAI_API_KEY"])
+@pytest.mark.parametrize("name", ["POSTGRES_PASSWORD", "OPENAI_API_KEY", "API_KEYS"])
 def test_env_example_holds_no_secret_values(name: str) -> None:
     assert env_example_variables()[name] == "", f"{name} must be an empty placeholder"

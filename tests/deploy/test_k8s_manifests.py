@@ -9,10 +9,13 @@ import pytest
 import yaml
 from pydantic import TypeAdapter
 
+from shared.auth import GUARDED_PREFIX
 from tests.deploy.checks import (
     CUSTOM_KINDS,
     QUANTITY,
     hardening_problems,
+    httproute_backend,
+    ingress_backend,
     manifest_problems,
 )
 from tests.deploy.conftest import (
@@ -33,6 +36,25 @@ from tests.deploy.conftest import (
 Docs = list[dict[str, Any]]
 APIS = {"intake": 8080, "status": 8081}
 WORKERS = {"chart": 9101, "reader": 9102}
+
+# The Secrets the manifests read and nobody commits (secret.example.yaml shows them).
+SECRETS = {"hd-openai": "OPENAI_API_KEY", "hd-api-keys": "API_KEYS"}
+# The public API (README "The API for clients") and the service that serves it.
+PUBLIC_API = (
+    ("POST", "/v1/readings", "intake"),
+    ("GET", "/v1/readings/r1", "status"),
+    ("GET", "/v1/readings/r1/events", "status"),
+    ("GET", "/v1/readings/r1/bodygraph.svg", "status"),
+    ("POST", "/v1/readings/r1/regenerate", "status"),
+    ("DELETE", "/v1/readings/r1", "status"),
+    ("GET", "/v1/readings?user_id=u1", "status"),  # the Ingress' known gap: it reaches intake
+)
+# Served by intake and status but not public: ops, docs, demo, operator endpoints.
+NOT_PUBLIC = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs",
+              "/docs/static/swagger-ui.css", "/", "/demo-config.json", "/static/app.js",
+              "/v1/pipeline", "/v1/dead-letters")  # fmt: skip
+# What probes and scrapes call: none of it behind the API key (shared/auth.py).
+OPS_PATHS = {"/healthz", "/readyz", "/metrics"}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -59,9 +81,14 @@ def test_base_with_every_component_validates(tmp_path: Path) -> None:
 
 
 def test_secret_example_validates() -> None:
-    doc = yaml.safe_load((K8S / "secret.example.yaml").read_text())
-    assert not manifest_problems([doc])
-    assert all("REPLACE" in v for v in doc["stringData"].values()), "placeholders only"
+    docs = [d for d in yaml.safe_load_all((K8S / "secret.example.yaml").read_text()) if d]
+    assert not manifest_problems(docs)
+    assert {d["metadata"]["name"]: list(d["stringData"]) for d in docs} == {
+        name: [key] for name, key in SECRETS.items()
+    }, "secret.example.yaml shows every Secret the manifests read, and only those"
+    for doc in docs:
+        assert doc["metadata"]["namespace"] == NAMESPACE
+        assert all("REPLACE" in v for v in doc["stringData"].values()), "placeholders only"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -85,7 +112,9 @@ def test_no_secret_values_are_rendered(overlays: dict[str, Docs], overlay: str) 
             for e in c.get("env", []):
                 ref = (e.get("valueFrom") or {}).get("secretKeyRef")
                 if ref:
-                    assert ref["name"] in ("hd-openai", f"{cluster}-app"), ref
+                    assert ref["name"] in (*SECRETS, f"{cluster}-app"), ref
+                    if ref["name"] in SECRETS:
+                        assert ref["key"] == SECRETS[ref["name"]] == e["name"], ref
                 elif any(w in e["name"] for w in ("KEY", "PASSWORD", "TOKEN", "DATABASE_URL")):
                     pytest.fail(f"{dep['metadata']['name']}: {e['name']} must come from a Secret")
 
@@ -197,6 +226,77 @@ def test_services_and_ingress_route_the_api(overlays: dict[str, Docs], overlay: 
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
+def test_ingress_sends_each_api_call_to_its_service(
+    overlays: dict[str, Docs], overlay: str
+) -> None:
+    (ingress,) = find(overlays[overlay], "Ingress")
+    for method, path, service in PUBLIC_API:
+        if path.startswith("/v1/readings?"):  # documented limitation (ingress.yaml, README)
+            assert ingress_backend(ingress, path) == "intake", "the Ingress' known gap changed"
+            continue
+        assert ingress_backend(ingress, path) == service, f"{method} {path}"
+    for path in NOT_PUBLIC:
+        assert ingress_backend(ingress, path) is None, f"{path} must not be public"
+
+
+def test_httproute_sends_each_api_call_to_its_service(tmp_path: Path) -> None:
+    route = one(render_everything(tmp_path), "HTTPRoute", "hd-api")
+    for method, path, service in PUBLIC_API:
+        assert httproute_backend(route, method, path) == service, f"{method} {path}"
+        # A browser's CORS preflight reaches the service that serves the call.
+        preflight = {"Access-Control-Request-Method": method, "Origin": "https://app.example"}
+        assert httproute_backend(route, "OPTIONS", path, preflight) == service, (
+            f"OPTIONS {path} for {method}"
+        )
+    for method in ("GET", "POST", "DELETE"):
+        for path in NOT_PUBLIC:
+            assert httproute_backend(route, method, path) is None, f"{method} {path} is public"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_api_keys_come_from_their_secret(overlays: dict[str, Docs], overlay: str) -> None:
+    docs = overlays[overlay]
+    required = overlay == "prod"  # dev may run open; prod refuses to start without keys
+    for name in APIS:
+        env = effective_env(docs, one(docs, "Deployment", name))
+        ref = env["API_KEYS"]["secretKeyRef"]
+        assert ref == {"name": "hd-api-keys", "key": "API_KEYS", "optional": not required}, name
+    for name in WORKERS:
+        assert "API_KEYS" not in effective_env(docs, one(docs, "Deployment", name)), name
+    reader = effective_env(docs, one(docs, "Deployment", "reader"))
+    assert reader["OPENAI_API_KEY"]["secretKeyRef"]["optional"] is not required
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_both_apis_share_their_guard_rails(overlays: dict[str, Docs], overlay: str) -> None:
+    docs = overlays[overlay]
+    intake, status = (effective_env(docs, one(docs, "Deployment", n)) for n in APIS)
+    for var in ("API_KEYS", "API_RATE_LIMIT", "API_MAX_BODY_BYTES", "CORS_ORIGINS"):
+        assert intake.get(var) == status.get(var), f"intake and status differ in {var}"
+    # The Ingress lets every body the API accepts through, so the API answers 413 itself.
+    (ingress,) = find(docs, "Ingress")
+    cap = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
+    factor = {"k": 1024, "m": 1024**2}.get(cap[-1].lower(), 1)
+    default = settings_fields(SERVICE_SETTINGS["intake"])["API_MAX_BODY_BYTES"].default
+    limit = int(intake.get("API_MAX_BODY_BYTES", default))
+    assert int(cap.rstrip("kKmM")) * factor >= limit, f"proxy-body-size {cap} < {limit}"
+
+
+def test_probes_and_scrapes_need_no_api_key(tmp_path: Path) -> None:
+    docs = render_everything(tmp_path)
+    called = []
+    for name in SERVICES:
+        (c,) = one(docs, "Deployment", name)["spec"]["template"]["spec"]["containers"]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            called.append(c[probe]["httpGet"]["path"])
+    endpoints = one(docs, "ServiceMonitor", "hd-api")["spec"]["endpoints"]
+    endpoints += one(docs, "PodMonitor", "hd-workers")["spec"]["podMetricsEndpoints"]
+    called += [e.get("path", "/metrics") for e in endpoints]
+    assert called and set(called) <= OPS_PATHS, sorted(set(called) - OPS_PATHS)
+    assert not [p for p in called if p.startswith(GUARDED_PREFIX)], "a probe needs a key"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
 def test_autoscaling_targets(overlays: dict[str, Docs], overlay: str) -> None:
     docs = overlays[overlay]
     hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in find(docs, "HorizontalPodAutoscaler")}
@@ -233,6 +333,9 @@ def test_prod_overlay_uses_every_component_and_the_real_llm(overlays: dict[str, 
     env = effective_env(docs, one(docs, "Deployment", "reader"))
     assert env["READER_PROVIDER"] == "openai"
     assert env["OPENAI_API_KEY"]["secretKeyRef"]["optional"] is False
+    for name in APIS:
+        env = effective_env(docs, one(docs, "Deployment", name))
+        assert env["API_KEYS"]["secretKeyRef"]["optional"] is False, f"{name}: keys required"
     for dep in find(docs, "Deployment"):
         image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
         assert not image.endswith((":dev", ":latest")), image

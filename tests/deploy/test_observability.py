@@ -107,6 +107,8 @@ def test_alerts_cover_what_operations_needs(tmp_path: Path) -> None:
     assert re.search(r'service="reader", outcome!~"ack\|released"', joined), "LLM error rate"
     assert 'outcome="poison"' in joined, "dead letters"
     assert "kube_deployment_status_replicas_unavailable" in joined, "pods not ready"
+    assert "hd_requests_rate_limited_total" in joined, "clients refused by the rate limit"
+    assert 'hd_http_requests_total{status="401"}' in joined, "clients refused for their key"
     for expr in exprs.values():
         for ns in re.findall(r'namespace="([^"]+)"', expr):
             assert ns == NAMESPACE, f"an alert names namespace {ns!r}"
@@ -151,5 +153,6 @@ def test_dashboard_shows_what_the_issue_asks_for() -> None:
     for metric in ("hd_http_requests_total", "hd_http_request_seconds_bucket",
                    "hd_events_handled_total", "hd_event_handle_seconds_bucket",
                    "hd_handlers_in_flight", "hd_sse_clients", "hd_bus_connected",
-                   "jetstream_consumer_num_pending"):  # fmt: skip
+                   "jetstream_consumer_num_pending", "hd_requests_rate_limited_total",
+                   "hd_idempotent_replays_total"):  # fmt: skip
         assert metric in joined, f"no panel shows {metric}"
