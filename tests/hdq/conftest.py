@@ -1,0 +1,76 @@
+"""One real stack (NATS, PostgreSQL, the four services) for all `hdq` tests of a module.
+
+The same stack as `tests/e2e/conftest.py` builds per test, started once per
+module here: the CLI only reads and adds readings, so its tests can share it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import nats
+import pytest
+from nats.js.errors import NotFoundError
+
+from shared import names
+from shared.bus.topology import ensure_stream
+from shared.launcher import Stack, on_free_ports
+from tests.e2e.helpers import running
+
+
+@pytest.fixture(scope="module")
+async def module_database_url(postgres_url: str) -> AsyncIterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="module")
+async def clean_stream(nats_url: str) -> None:
+    """An empty stream, so the stack does not work through other tests' leftovers."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        with contextlib.suppress(NotFoundError):
+            await js.delete_stream(names.STREAM)
+        await ensure_stream(js)
+        await js.purge_stream(names.STREAM)
+    finally:
+        await nc.close()
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    nats_url: str,
+    module_database_url: str,
+    clean_stream: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Stack]:
+    settings = on_free_ports(tmp_path_factory.mktemp("hdq-stack"), nats_url, module_database_url)
+    st = Stack(
+        settings, extra_env={"LOG_FORMAT": "json", "LOG_LEVEL": "warning", "DRAIN_TIMEOUT_S": "5"}
+    )
+    async with running(st):
+        yield st
+
+
+@pytest.fixture(scope="module")
+def intake_url(stack: Stack) -> str:
+    return f"http://127.0.0.1:{stack.settings.intake_port}"
+
+
+@pytest.fixture(scope="module")
+def status_url(stack: Stack) -> str:
+    return f"http://127.0.0.1:{stack.settings.status_port}"
