@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -35,6 +36,11 @@ LANGUAGES = "en, de"
 
 class _Parser(argparse.ArgumentParser):
     """Usage errors raise instead of exiting, so `main` returns the code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # `--utc-offset -04:00` is a value, like `--lon -73.5`, not an unknown option.
+        self._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d\d?:\d\d$")
 
     def error(self, message: str) -> Any:  # argparse declares NoReturn
         raise UsageError(f"{self.prog}: {message}")
