@@ -52,16 +52,22 @@ async def clean_stream(nats_url: str) -> None:
 
 
 @pytest.fixture(scope="module")
+def stack_env() -> dict[str, str]:
+    """Extra environment of the services; a module overrides it (API keys, say)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 async def stack(
     nats_url: str,
     module_database_url: str,
     clean_stream: None,
+    stack_env: dict[str, str],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Stack]:
     settings = on_free_ports(tmp_path_factory.mktemp("hdq-stack"), nats_url, module_database_url)
-    st = Stack(
-        settings, extra_env={"LOG_FORMAT": "json", "LOG_LEVEL": "warning", "DRAIN_TIMEOUT_S": "5"}
-    )
+    env = {"LOG_FORMAT": "json", "LOG_LEVEL": "warning", "DRAIN_TIMEOUT_S": "5", **stack_env}
+    st = Stack(settings, extra_env=env)
     async with running(st):
         yield st
 
