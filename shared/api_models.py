@@ -7,9 +7,37 @@ services are generated from these models.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.events.birth import TEXT_PATTERN
 from shared.events.reading_requested import Agent, Language
+
+ReadingId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="A reading id; anything else is answered 404.",
+    ),
+]
+UserId = Annotated[
+    str,
+    Field(min_length=1, max_length=200, pattern=TEXT_PATTERN, description="The caller's user id."),
+]
+IdempotencyKey = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x20-\x7e]+$",
+        description="1-255 printable ASCII characters naming one request of this API key: "
+        "a retry with the same key and body answers the same 202 "
+        "(`Idempotent-Replayed: true`); the same key with another body is a 422.",
+    ),
+]
 
 
 class ReadingAccepted(BaseModel):

@@ -11,11 +11,13 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Literal
 
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 
 from shared.auth import ApiKeys, auth_middleware
 from shared.cors import cors_middleware
@@ -33,15 +35,32 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
+class Health(BaseModel):
+    """Body of `GET /healthz`."""
+
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    """Body of `GET /readyz`: 200 when ready, 503 with the reasons when not."""
+
+    status: Literal["ready", "not ready"]
+    reasons: list[str] | None = Field(None, description="Why it is not ready.")
+
+
 def add_ops_routes(app: web.Application, checks: list[ReadinessCheck]) -> None:
+    healthy = Health().model_dump_json()
+    ready = Readiness(status="ready").model_dump_json(exclude_none=True)
+
     async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        return web.Response(text=healthy, content_type="application/json")
 
     async def readyz(_: web.Request) -> web.Response:
         reasons = [r for r in [await c() for c in checks] if r]
         if reasons:
-            return web.json_response({"status": "not ready", "reasons": reasons}, status=503)
-        return web.json_response({"status": "ready"})
+            body = Readiness(status="not ready", reasons=reasons).model_dump_json()
+            return web.Response(text=body, content_type="application/json", status=503)
+        return web.Response(text=ready, content_type="application/json")
 
     async def metrics(_: web.Request) -> web.Response:
         resp = web.Response(body=generate_latest())

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 PROBLEM_TYPE_BASE = "https://hd-pipeline.dev/problems/"
 CONTENT_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the input (`birth.place.latitude`).")
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """The body of every error answer (RFC 9457); the OpenAPI documents use this model."""
+
+    type: str = Field(description="A URI naming the kind of problem, or `about:blank`.")
+    title: str
+    status: int = Field(ge=100, le=599)
+    detail: str | None = None
+    errors: list[FieldError] | None = Field(None, description="Each invalid input (422).")
 
 
 def problem(
@@ -22,17 +34,18 @@ def problem(
     headers: dict[str, str] | None = None,
 ) -> web.Response:
     """Build a problem+json response; `kind` names the problem type (`validation`, ...)."""
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + kind if kind else "about:blank",
-        "title": title,
-        "status": status,
-    }
-    if detail:
-        body["detail"] = detail
-    if errors:
-        body["errors"] = errors
+    body = ProblemDetails(
+        type=PROBLEM_TYPE_BASE + kind if kind else "about:blank",
+        title=title,
+        status=status,
+        detail=detail or None,
+        errors=[FieldError(**e) for e in errors] if errors else None,
+    )
     return web.Response(
-        status=status, text=json.dumps(body), content_type=CONTENT_TYPE, headers=headers
+        status=status,
+        text=body.model_dump_json(exclude_none=True),
+        content_type=CONTENT_TYPE,
+        headers=headers,
     )
 
 
