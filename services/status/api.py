@@ -15,17 +15,22 @@ import asyncpg
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 from nats.js import JetStreamContext
+from pydantic import TypeAdapter, ValidationError
 
 from services.status.access import may_see, owned_request
 from services.status.live import OVERFLOW, LiveHub
 from services.status.states import TERMINAL_EVENTS
 from services.status.views import (
+    ReadingPage,
+    ReadingSummary,
     ended_at_or_before,
     get_reading_json,
     history,
     view_from_request,
 )
+from shared.api_models import UserId
 from shared.auth import tenant_of
+from shared.bus.lookup import plausible_id
 from shared.http import Handler
 from shared.logging import get_logger
 from shared.metrics import SSE_CLIENTS, SSE_DELIVERY_LAG_SECONDS
@@ -36,6 +41,8 @@ log = get_logger(__name__)
 
 SSE_RETRY_MS = 2000
 SEND_TIMEOUT_S = 10.0  # a client that cannot take a frame in this long is dropped
+MAX_SEQ = 2**63 - 1  # stream sequences are PostgreSQL bigints
+_USER_ID: TypeAdapter[str] = TypeAdapter(UserId)
 
 
 class StatusApi:
@@ -59,6 +66,8 @@ class StatusApi:
 
     async def get_reading(self, request: web.Request) -> web.Response:
         reading_id = request.match_info["id"]
+        if not plausible_id(reading_id):  # e.g. a NUL, which PostgreSQL refuses in text
+            return _not_found(reading_id)
         tenant = tenant_of(request)
         async with self._pool.acquire() as conn:
             body = await get_reading_json(conn, reading_id, tenant)
@@ -85,8 +94,19 @@ class StatusApi:
                 errors=[{"field": "user_id", "message": "required"}],
             )
         try:
-            limit = min(max(int(request.query.get("limit", "20")), 1), 100)
+            _USER_ID.validate_python(user_id)
+        except ValidationError:
+            return problem(
+                422,
+                "Invalid request",
+                kind="validation",
+                errors=[{"field": "user_id", "message": "1-200 characters, no control characters"}],
+            )
+        try:
+            limit = int(request.query.get("limit", "20"))
         except ValueError:
+            limit = 0
+        if not 1 <= limit <= 100:
             return problem(
                 422,
                 "Invalid request",
@@ -110,18 +130,20 @@ class StatusApi:
                 user_id, cursor[0] if cursor else None, cursor[1] if cursor else "", limit + 1,
                 tenant_of(request),
             )  # fmt: skip
-        items = [
-            {"id": r["id"], "status": r["status"], "progress": r["status_rank"],
-             "agent": r["agent"], "language": r["language"],
-             "created_at": r["created_at"].isoformat()}
-            for r in rows[:limit]
-        ]  # fmt: skip
-        next_cursor = (
-            _encode_cursor(rows[limit - 1]["created_at"], rows[limit - 1]["id"])
-            if len(rows) > limit
-            else None
-        )
-        return web.json_response({"items": items, "next_cursor": next_cursor})
+        page = ReadingPage(
+            items=[
+                ReadingSummary(id=r["id"], status=r["status"], progress=r["status_rank"],
+                               agent=r["agent"], language=r["language"],
+                               created_at=r["created_at"])
+                for r in rows[:limit]
+            ],
+            next_cursor=(
+                _encode_cursor(rows[limit - 1]["created_at"], rows[limit - 1]["id"])
+                if len(rows) > limit
+                else None
+            ),
+        )  # fmt: skip
+        return web.Response(text=page.model_dump_json(), content_type="application/json")
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         reading_id = request.match_info["id"]
@@ -243,7 +265,7 @@ def _etags(header: str) -> set[str]:
 def _last_event_id(request: web.Request) -> int:
     raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id") or "0"
     try:
-        return max(int(raw), 0)
+        return min(max(int(raw), 0), MAX_SEQ)
     except ValueError:
         return 0
 
@@ -259,6 +281,10 @@ def _decode_cursor(value: str | None) -> tuple[datetime, str] | None:
     try:
         padded = value + "=" * (-len(value) % 4)
         created, rid = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(created), str(rid)
+        at = datetime.fromisoformat(created)
     except (ValueError, TypeError):
         return None
+    # Only what `_encode_cursor` makes: an aware time PostgreSQL can hold, a reading id.
+    if at.tzinfo is None or not 1 < at.year < 9999 or not plausible_id(str(rid)):
+        return None
+    return at, str(rid)

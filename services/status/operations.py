@@ -8,11 +8,12 @@ unreadable events with their reason, newest first.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 import asyncpg
 from aiohttp import web
 from nats.js import JetStreamContext
+from pydantic import BaseModel, Field
 
 from shared import names
 from shared.bus.topology import CHART, READER, STATUS
@@ -38,6 +39,59 @@ FROM recent
 """
 
 
+class StageView(BaseModel):
+    """One stage's durable consumer; the counts are absent when JetStream did not answer."""
+
+    consumer: str
+    available: bool
+    pending: int | None = None
+    in_flight: int | None = None
+    redelivered: int | None = None
+    waiting_pulls: int | None = None
+    dead: int = Field(description="Readings this stage dead-lettered.")
+
+
+class Durations(BaseModel):
+    """Stage durations in seconds over the last `window_minutes` (null: no data)."""
+
+    window_minutes: int
+    readings: int
+    chart_p50: float | None
+    chart_p95: float | None
+    reader_p50: float | None
+    reader_p95: float | None
+    total_p50: float | None
+    total_p95: float | None
+
+
+class PipelineView(BaseModel):
+    """Body of `GET /v1/pipeline`."""
+
+    stages: dict[str, StageView]
+    readings_by_status: dict[str, int]
+    dead_letters_unreadable: int
+    durations_s: Durations
+
+
+class DeadLetter(BaseModel):
+    id: int
+    stream_seq: int
+    subject: str
+    reading_id: str | None
+    stage: str
+    code: str
+    message: str
+    raw_excerpt: str | None
+    created_at: datetime
+
+
+class DeadLetterPage(BaseModel):
+    """Body of `GET /v1/dead-letters`, newest first; `next_before` pages on."""
+
+    items: list[DeadLetter]
+    next_before: int | None
+
+
 class OperationsApi:
     def __init__(self, pool: asyncpg.Pool, js: JetStreamContext) -> None:
         self._pool = pool
@@ -56,46 +110,43 @@ class OperationsApi:
             dead = {r["stage"]: r["n"] for r in await conn.fetch(
                 "SELECT stage, count(*) AS n FROM dead_letters GROUP BY stage")}  # fmt: skip
             d = await conn.fetchrow(_DURATIONS, WINDOW_MINUTES)
-        stages: dict[str, Any] = {}
+        stages: dict[str, StageView] = {}
         for stage, durable in STAGES.items():
             try:
                 info = await self._js.consumer_info(names.STREAM, durable)
             except Exception:
-                stages[stage] = {"consumer": durable, "available": False,
-                                 "dead": dead.get(stage, 0)}  # fmt: skip
+                stages[stage] = StageView(consumer=durable, available=False,
+                                          dead=dead.get(stage, 0))  # fmt: skip
                 continue
-            stages[stage] = {
-                "consumer": durable,
-                "available": True,
-                "pending": info.num_pending,
-                "in_flight": info.num_ack_pending,
-                "redelivered": info.num_redelivered,
-                "waiting_pulls": info.num_waiting,
-                "dead": dead.get(stage, 0),
-            }
-        return web.json_response({
-            "stages": stages,
-            "readings_by_status": by_status,
-            "dead_letters_unreadable": dead.get("bus", 0),
-            "durations_s": {
-                "window_minutes": WINDOW_MINUTES,
-                "readings": d["readings"],
+            stages[stage] = StageView(
+                consumer=durable,
+                available=True,
+                pending=info.num_pending,
+                in_flight=info.num_ack_pending,
+                redelivered=info.num_redelivered,
+                waiting_pulls=info.num_waiting,
+                dead=dead.get(stage, 0),
+            )
+        view = PipelineView(
+            stages=stages,
+            readings_by_status=by_status,
+            dead_letters_unreadable=dead.get("bus", 0),
+            durations_s=Durations(
+                window_minutes=WINDOW_MINUTES,
+                readings=d["readings"],
                 **{k: _round(d[k]) for k in ("chart_p50", "chart_p95", "reader_p50",
                                               "reader_p95", "total_p50", "total_p95")},
-            },
-        })  # fmt: skip
+            ),
+        )  # fmt: skip
+        return web.Response(text=view.model_dump_json(), content_type="application/json")
 
     async def dead_letters(self, request: web.Request) -> web.Response:
-        try:
-            limit = min(max(int(request.query.get("limit", "50")), 1), 500)
-            before = int(request.query["before"]) if "before" in request.query else None
-        except ValueError:
-            return problem(
-                422,
-                "Invalid request",
-                kind="validation",
-                errors=[{"field": "limit", "message": "must be an integer"}],
-            )
+        errors: list[dict[str, str]] = []
+        limit = _int_param(request, "limit", 1, 500, errors) or 50
+        before = _int_param(request, "before", 1, 2**63 - 1, errors)
+        if errors:
+            return problem(422, "Invalid request", "see errors for each field",
+                           kind="validation", errors=errors)  # fmt: skip
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
                 """SELECT id, stream_seq, subject, reading_id, stage, code, message, raw_excerpt,
@@ -103,9 +154,28 @@ class OperationsApi:
                    WHERE $1::bigint IS NULL OR id < $1 ORDER BY id DESC LIMIT $2""",
                 before, limit + 1,
             )  # fmt: skip
-        items = [{**dict(r), "created_at": r["created_at"].isoformat()} for r in rows[:limit]]
-        next_before = rows[limit - 1]["id"] if len(rows) > limit else None
-        return web.json_response({"items": items, "next_before": next_before})
+        page = DeadLetterPage(
+            items=[DeadLetter(**dict(r)) for r in rows[:limit]],
+            next_before=rows[limit - 1]["id"] if len(rows) > limit else None,
+        )
+        return web.Response(text=page.model_dump_json(), content_type="application/json")
+
+
+def _int_param(
+    request: web.Request, name: str, low: int, high: int, errors: list[dict[str, str]]
+) -> int | None:
+    """The integer query parameter `name` (None when absent); a bad one is added to `errors`."""
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        errors.append({"field": name, "message": f"must be an integer {low}-{high}"})
+        return None
+    return value
 
 
 def _round(value: float | None) -> float | None:

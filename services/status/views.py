@@ -53,6 +53,25 @@ class ReadingView(BaseModel):
     error: dict[str, Any] | None = None
 
 
+class ReadingSummary(BaseModel):
+    """One reading in a list (`GET /v1/readings?user_id=`)."""
+
+    id: str
+    status: str
+    progress: int
+    agent: str | None
+    language: str | None
+    created_at: datetime
+
+
+class ReadingPage(BaseModel):
+    """Body of `GET /v1/readings`: newest first; `next_cursor` is the `cursor` of the next
+    page, null on the last."""
+
+    items: list[ReadingSummary]
+    next_cursor: str | None
+
+
 async def get_reading(conn: asyncpg.Connection, reading_id: str) -> ReadingView | None:
     row = await conn.fetchrow(
         """SELECT r.*, c.chart, v.version AS v_version, v.text, v.provider, v.model,
