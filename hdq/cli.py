@@ -46,6 +46,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {value!r}")
+    return seconds
+
+
 def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     """The options every command takes, before or after the command name."""
 
@@ -80,7 +90,7 @@ def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     g.add_argument(
         "--timeout",
         metavar="S",
-        type=float,
+        type=_seconds,
         default=default(30.0),
         help="seconds one HTTP request may take (default 30)",
     )
@@ -94,7 +104,10 @@ def _watch_options(parser: argparse.ArgumentParser) -> None:
         help="follow it live until it ends; exit 0 only when it completes",
     )
     parser.add_argument(
-        "--max-wait", metavar="S", type=float, help="with --watch: give up after S seconds (exit 1)"
+        "--max-wait",
+        metavar="S",
+        type=_seconds,
+        help="with --watch: give up after S seconds (exit 1)",
     )
 
 

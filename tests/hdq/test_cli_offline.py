@@ -94,6 +94,8 @@ BIRTH = "submit --date 1990-01-01 --time 12:00"
         (f"{BIRTH} --lat north --lon 1", "invalid float value"),
         ("list", "required: --user-id"),
         ("frobnicate", "invalid choice"),
+        ("pipeline --timeout 0", "--timeout: must be more than 0 seconds"),
+        ("get x --watch --max-wait soon", "--max-wait: not a number of seconds"),
         ("", "required: COMMAND"),
         (f"--intake localhost:8080 {BIRTH} --place X", "--intake must be an http(s) URL"),
     ],
