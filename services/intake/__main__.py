@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from services.intake.api import routes
+from services.intake.openapi import document
+from shared.openapi import add_docs_routes
 from shared.runner import Runtime, run_service
 from shared.settings import IntakeSettings
 
@@ -12,6 +14,7 @@ from shared.settings import IntakeSettings
 async def setup(rt: Runtime[Any]) -> None:
     settings: IntakeSettings = rt.settings
     rt.app.add_routes(routes(settings, rt.publisher, rt.js, lambda: rt.nc.is_connected))
+    add_docs_routes(rt.app, document())
 
 
 def main() -> None:

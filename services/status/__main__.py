@@ -11,6 +11,7 @@ from services.status.advisories import MaxDeliveriesWatch
 from services.status.api import StatusApi, database_unavailable
 from services.status.live import LiveHub
 from services.status.migrate import migrate
+from services.status.openapi import document
 from services.status.operations import OperationsApi
 from services.status.pages import DemoPages
 from services.status.projection import apply_batch, record_poison
@@ -18,6 +19,7 @@ from shared.bus.consumer import Delivered, Outputs, Poison
 from shared.bus.outcomes import Transient
 from shared.bus.topology import STATUS
 from shared.logging import get_logger
+from shared.openapi import add_docs_routes
 from shared.runner import Runtime, run_service
 from shared.settings import StatusSettings
 
@@ -94,6 +96,7 @@ async def setup(rt: Runtime[Any]) -> None:
     rt.app.add_routes(StatusApi(settings, pool, rt.js, hub).routes())
     rt.app.add_routes(OperationsApi(pool, rt.js).routes())
     rt.app.add_routes(DemoPages(pool, intake_url=settings.demo_intake_url, js=rt.js).routes())
+    add_docs_routes(rt.app, document())
 
 
 async def _rollback_if_needed(conn: asyncpg.Connection) -> None:
