@@ -7,6 +7,7 @@ from typing import Any, Final
 
 from services.intake.models import ReadingRequest
 from shared.api_models import IdempotencyKey, ReadingAccepted
+from shared.events.birth import FIRST_SUPPORTED_DATE, LAST_SUPPORTED_DATE
 from shared.openapi import (
     ACCEPTED_HEADERS,
     Answer,
@@ -51,9 +52,10 @@ def operations() -> list[Operation]:
                 **api_errors(body=True, validation=True),
             },
             ("readings",),
-            description="`birth.place` is coordinates or a name (resolved offline). A 422 "
-            "names each invalid field; it is also the answer to an `Idempotency-Key` "
-            "used before with a different body.",
+            description="`birth.place` is coordinates or a name (resolved offline); "
+            f"`birth.date` from {FIRST_SUPPORTED_DATE} to {LAST_SUPPORTED_DATE} (the range of "
+            "the DE421 ephemeris). A 422 names each invalid field; it is also the answer to "
+            "an `Idempotency-Key` used before with a different body.",
             params=(IDEMPOTENCY_KEY,),
             body=ReadingRequest,
         ),

@@ -62,11 +62,17 @@ class BirthInput(BaseModel):
         None, description="Echoed."
     )
     date: Date = Field(description="Local date, `YYYY-MM-DD`.", examples=["1948-04-09"])
-    time: str = Field(description="Local wall time, `HH:MM` or `HH:MM:SS`.", examples=["00:14"])
+    time: str = Field(
+        description="Local wall time, `HH:MM` or `HH:MM:SS`.",
+        examples=["00:14"],
+        json_schema_extra={"pattern": _TIME.pattern},  # documents `_check_time`
+    )
     place: Place
     timezone: str | None = Field(None, description="IANA zone; from the coordinates if unset.")
     utc_offset: str | None = Field(
-        None, description="Pins the offset (`+05:45`), overriding the zone's rules."
+        None,
+        description="Pins the offset (`+05:45`), overriding the zone's rules.",
+        json_schema_extra={"pattern": _OFFSET.pattern},  # documents `_check_offset`
     )
 
     @field_validator("time")
