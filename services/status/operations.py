@@ -16,6 +16,7 @@ from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
 
 from shared import names
+from shared.auth import tenant_of
 from shared.bus.topology import CHART, READER, STATUS
 from shared.problem import problem
 
@@ -150,9 +151,13 @@ class OperationsApi:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
                 """SELECT id, stream_seq, subject, reading_id, stage, code, message, raw_excerpt,
-                          created_at FROM dead_letters
-                   WHERE $1::bigint IS NULL OR id < $1 ORDER BY id DESC LIMIT $2""",
-                before, limit + 1,
+                          created_at FROM dead_letters d
+                   WHERE ($1::bigint IS NULL OR id < $1)
+                     -- With keys, a tenant sees the dead letters of its own readings only.
+                     AND ($3::text IS NULL OR EXISTS (
+                         SELECT 1 FROM readings r WHERE r.id = d.reading_id AND r.tenant = $3))
+                   ORDER BY id DESC LIMIT $2""",
+                before, limit + 1, tenant_of(request),
             )  # fmt: skip
         page = DeadLetterPage(
             items=[DeadLetter(**dict(r)) for r in rows[:limit]],

@@ -30,8 +30,10 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from yarl import URL
 
+from services.status.access import may_see
 from services.status.bodygraph_svg import render_bodygraph
 from shared import names
+from shared.auth import tenant_of
 from shared.events import reading_requested
 from shared.problem import problem
 
@@ -153,6 +155,10 @@ class DemoPages:
         reading_id = request.match_info["id"]
         if not _plausible_id(reading_id):
             return _unknown(reading_id)
+        if self._js is not None and not await may_see(
+            self._pool, self._js, reading_id, tenant_of(request)
+        ):
+            return _unknown(reading_id)  # another tenant's reading: as if it did not exist
         chart_json = await load_chart_json(self._pool, reading_id)
         if chart_json is None:
             return await self._no_chart(reading_id)

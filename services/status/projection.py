@@ -26,8 +26,12 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13, $1
 ON CONFLICT (id) DO UPDATE SET
     tenant = COALESCE(r.tenant, EXCLUDED.tenant),
     user_id = COALESCE(r.user_id, EXCLUDED.user_id),
-    agent = COALESCE(r.agent, EXCLUDED.agent),
-    language = COALESCE(r.language, EXCLUDED.language),
+    -- A regeneration (a higher version) may change the agent and the language.
+    agent = CASE WHEN EXCLUDED.current_version > r.current_version
+                 THEN COALESCE(EXCLUDED.agent, r.agent) ELSE COALESCE(r.agent, EXCLUDED.agent) END,
+    language = CASE WHEN EXCLUDED.current_version > r.current_version
+                    THEN COALESCE(EXCLUDED.language, r.language)
+                    ELSE COALESCE(r.language, EXCLUDED.language) END,
     birth = COALESCE(r.birth, EXCLUDED.birth),
     status = CASE WHEN (EXCLUDED.current_version, EXCLUDED.status_rank)
                      > (r.current_version, r.status_rank) THEN EXCLUDED.status ELSE r.status END,

@@ -72,7 +72,10 @@ class ReadingPage(BaseModel):
     next_cursor: str | None
 
 
-async def get_reading(conn: asyncpg.Connection, reading_id: str) -> ReadingView | None:
+async def get_reading(
+    conn: asyncpg.Connection, reading_id: str, tenant: str | None
+) -> ReadingView | None:
+    """The reading if it exists and belongs to `tenant` (another tenant's is None too)."""
     row = await conn.fetchrow(
         """SELECT r.*, c.chart, v.version AS v_version, v.text, v.provider, v.model,
                   v.composed_offline, v.agent AS v_agent, v.language AS v_language,
@@ -80,8 +83,9 @@ async def get_reading(conn: asyncpg.Connection, reading_id: str) -> ReadingView 
            FROM readings r
            LEFT JOIN charts c ON c.reading_id = r.id
            LEFT JOIN reading_versions v ON v.reading_id = r.id AND v.is_current
-           WHERE r.id = $1""",
+           WHERE r.id = $1 AND r.tenant IS NOT DISTINCT FROM $2""",
         reading_id,
+        tenant,
     )
     if row is None:
         return None
@@ -125,13 +129,15 @@ SELECT json_build_object(
 FROM readings r
 LEFT JOIN charts c ON c.reading_id = r.id
 LEFT JOIN reading_versions v ON v.reading_id = r.id AND v.is_current
-WHERE r.id = $1
+WHERE r.id = $1 AND r.tenant IS NOT DISTINCT FROM $2
 """
 
 
-async def get_reading_json(conn: asyncpg.Connection, reading_id: str) -> str | None:
-    """The reading as the JSON document of `ReadingView`, or None when unknown."""
-    body: str | None = await conn.fetchval(_READING_JSON, reading_id)
+async def get_reading_json(
+    conn: asyncpg.Connection, reading_id: str, tenant: str | None
+) -> str | None:
+    """The reading as the JSON document of `ReadingView`; None when unknown or not `tenant`'s."""
+    body: str | None = await conn.fetchval(_READING_JSON, reading_id, tenant)
     return body
 
 

@@ -36,7 +36,7 @@ async def test_the_happy_path_projects_every_stage(pool: asyncpg.Pool) -> None:
                               f.delta(rid, 0, "Hel"), f.delta(rid, 1, "lo"),
                               f.generated(rid, "Hello")))  # fmt: skip
     async with pool.acquire() as conn:
-        view = await get_reading(conn, rid)
+        view = await get_reading(conn, rid, None)
         events = await history(conn, rid, 0)
     assert view is not None
     assert (view.status, view.progress, view.user_id) == ("completed", 100, "u1")
@@ -74,7 +74,7 @@ async def test_a_late_event_never_moves_a_reading_back(pool: asyncpg.Pool) -> No
     await apply_batch(pool, s(f.delta(rid, 7, "stale")))  # after completion: ignored
     await apply_batch(pool, s(f.failed(rid)))  # a second terminal event does not win
     async with pool.acquire() as conn:
-        view = await get_reading(conn, rid)
+        view = await get_reading(conn, rid, None)
         types = [t for _, t, _ in await history(conn, rid, 0)]
     assert view is not None and view.status == "completed" and view.error is None
     assert view.reading is not None and view.reading.text == "final"
@@ -87,10 +87,10 @@ async def test_out_of_order_events_still_land(pool: asyncpg.Pool) -> None:
     rid, s = f.new_id(), Stream()
     await apply_batch(pool, s(f.calculated(rid)))
     async with pool.acquire() as conn:
-        early = await get_reading(conn, rid)
+        early = await get_reading(conn, rid, None)
     await apply_batch(pool, s(f.requested(rid, user_id="late")))
     async with pool.acquire() as conn:
-        view = await get_reading(conn, rid)
+        view = await get_reading(conn, rid, None)
     assert early is not None and early.status == "chart_ready"
     assert view is not None and view.status == "chart_ready" and view.user_id == "late"
     assert view.stages.requested_at is not None and view.birth is not None
@@ -100,7 +100,7 @@ async def test_a_failure_is_projected_with_its_code(pool: asyncpg.Pool) -> None:
     rid, s = f.new_id(), Stream()
     await apply_batch(pool, s(f.requested(rid), f.failed(rid, code="date_out_of_range")))
     async with pool.acquire() as conn:
-        view = await get_reading(conn, rid)
+        view = await get_reading(conn, rid, None)
     assert view is not None and view.status == "failed"
     assert view.error is not None and view.error["code"] == "date_out_of_range"
 
@@ -131,8 +131,8 @@ async def test_the_json_built_by_postgres_is_the_documented_view(pool: asyncpg.P
     rid, s = f.new_id(), Stream()
     await apply_batch(pool, s(f.requested(rid, user_id="u"), f.calculated(rid), f.generated(rid)))
     async with pool.acquire() as conn:
-        view = await get_reading(conn, rid)
-        body = await get_reading_json(conn, rid)
-        assert await get_reading_json(conn, f.new_id()) is None
+        view = await get_reading(conn, rid, None)
+        body = await get_reading_json(conn, rid, None)
+        assert await get_reading_json(conn, f.new_id(), None) is None
     assert view is not None and body is not None
     assert ReadingView.model_validate_json(body) == view
