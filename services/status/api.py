@@ -174,7 +174,9 @@ class StatusApi:
             # in stream order, from this replica's live consumer and its recent memory.
             floor = await self._hub.projected_floor()
             async with self._pool.acquire() as conn:
-                past = await history(conn, reading_id, last_id, floor)
+                past = await history(
+                    conn, reading_id, last_id, floor, current_version_only=last_id == 0
+                )
                 # Finished when the client saw the terminal event, unless a regeneration
                 # followed it: events of the ended version that came late (a delta, or
                 # a chart or reading in flight when it was cancelled) are never served.

@@ -154,16 +154,30 @@ def view_from_request(event: Envelope[Any]) -> ReadingView:
 
 
 async def history(
-    conn: asyncpg.Connection, reading_id: str, after_seq: int, upto_seq: int | None = None
+    conn: asyncpg.Connection,
+    reading_id: str,
+    after_seq: int,
+    upto_seq: int | None = None,
+    *,
+    current_version_only: bool = False,
 ) -> list[tuple[int, str, str]]:
-    """(seq, type, data JSON) of the reading's events in (`after_seq`, `upto_seq`], in order."""
+    """(seq, type, data JSON) of the reading's events in (`after_seq`, `upto_seq`], in order.
+
+    `current_version_only`: start at the latest `reading.requested`, so a client that
+    connects after a regeneration follows the new version, not the end of the old one.
+    """
     rows = await conn.fetch(
         """SELECT seq, type, data::text AS data FROM reading_events
            WHERE reading_id = $1 AND seq > $2 AND ($3::bigint IS NULL OR seq <= $3)
+             AND (NOT $4 OR seq >= COALESCE((
+                 SELECT max(seq) FROM reading_events
+                 WHERE reading_id = $1 AND type = 'reading.requested'
+                   AND ($3::bigint IS NULL OR seq <= $3)), 0))
            ORDER BY seq""",
         reading_id,
         after_seq,
         upto_seq,
+        current_version_only,
     )
     return [(r["seq"], r["type"], r["data"]) for r in rows]
 

@@ -129,6 +129,11 @@ async def test_regenerate_makes_a_new_version_and_keeps_the_old(api, http, datab
     assert (second["version"], second["agent"], second["language"]) == (2, "business", "de")
     assert second["reading"]["version"] == 2 and second["reading"]["language"] == "de"
     assert second["reading"]["text"] != first["reading"]["text"] or second["agent"] != "personality"
+    async with http.get(f"{status}/v1/readings/{rid}/events", headers=A) as resp:
+        events = await read_sse(resp)
+    # A fresh stream follows the current version: from its request to its end.
+    assert (events[0].event, events[0].json()["version"]) == ("reading.requested", 2)
+    assert (events[-1].event, events[-1].json()["version"]) == ("reading.generated", 2)
     conn = await asyncpg.connect(database_url)
     try:
         rows = await conn.fetch(
