@@ -49,6 +49,7 @@ class _Tracker:
     version: int
     observer: Observer
     chunks: dict[int, str] = field(default_factory=dict)
+    attempt: str = ""
     ended: bool = False
 
     def handle(self, ev: SseEvent) -> None:
@@ -67,6 +68,9 @@ class _Tracker:
             self.version, self.chunks = version, {}
             self.observer.text("")
         if ev.event == "reading.delta":
+            attempt = str(data.get("attempt") or "")
+            if attempt != self.attempt:  # the reader started over: drop the earlier text
+                self.attempt, self.chunks = attempt, {}
             self.chunks[int(data.get("index") or 0)] = str(data.get("text") or "")
             self.observer.text("".join(self.chunks[i] for i in sorted(self.chunks)))
             return

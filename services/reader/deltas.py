@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 
 from shared.bus.publish import Publisher
@@ -32,6 +33,9 @@ class DeltaCoalescer:
         self._size = 0
         self._index = 0
         self._last = time.monotonic() - interval_s  # the first chunk goes out at once
+        # A retried attempt writes other text: its deltas get ids of their own (else
+        # JetStream's dedup would drop them and readers would mix two attempts' text).
+        self.attempt = secrets.token_hex(4)
 
     async def add(self, text: str) -> None:
         self._buffer.append(text)
@@ -46,9 +50,10 @@ class DeltaCoalescer:
         self._buffer.clear()
         self._size = 0
         delta = ReadingDelta(
-            reading_id=self._reading_id, version=self._version, index=self._index, text=text
-        )
-        # The index makes the id deterministic: a retried stream re-publishes the same ids.
-        await self._publisher.publish(make_event(delta, source=SOURCE, part=str(self._index)))
+            reading_id=self._reading_id, version=self._version, index=self._index, text=text,
+            attempt=self.attempt,
+        )  # fmt: skip
+        part = f"{self.attempt}.{self._index}"
+        await self._publisher.publish(make_event(delta, source=SOURCE, part=part))
         self._index += 1
         self._last = time.monotonic()

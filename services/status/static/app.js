@@ -539,6 +539,12 @@
     });
     on("reading.delta", (data) => {
       reachStage("writing", false);
+      const attempt = String(data.attempt || "");
+      if (attempt !== current.attempt) {
+        // The reader started over (a retry after a crash or an error): drop the old text.
+        current.attempt = attempt;
+        current.deltas = [];
+      }
       const index = Number.isInteger(data.index) ? data.index : current.deltas.length;
       if (current.deltas[index] !== undefined) return; // already have it
       current.deltas[index] = String(data.text || "");
@@ -552,6 +558,7 @@
       setNotice("Your reading is ready.");
     });
     on("reading.failed", (data) => fail(current, failureMessage(data)));
+    on("reading.cancelled", () => fail(current, "The reading was cancelled."));
 
     source.onopen = () => {
       if (current !== run || current.finished) return;
@@ -613,7 +620,7 @@
     const body = buildRequest();
     if (!body) return;
     resetOutput();
-    const current = { id: null, deltas: [], finished: false, source: null, watchdog: 0 };
+    const current = { id: null, deltas: [], attempt: "", finished: false, source: null, watchdog: 0 };
     run = current;
     setBusy(true);
     reachStage("requested", false);
