@@ -7,8 +7,13 @@ A replica reserves a start time with compare-and-set on the entry's
 revision, so two replicas never take the same slot; it then waits for its
 slot (the message stays alive through heartbeats, and waiting is not a
 failure). Spacing calls `window / limit` apart means no interval of one
-window ever holds more than `limit` calls. A provider's `429 Retry-After`
-pushes the next start time out for every replica.
+window ever holds more than `limit` calls. A provider's `429 Retry-After`,
+and its `x-ratelimit-remaining-*: 0` with `x-ratelimit-reset-*` on any answer,
+push the next start time out for every replica.
+
+A replica that dies holding a reserved slot loses nothing but that slot: slots
+are start times, not tokens to hand back, so the next one is free when its
+time comes.
 
 Clocks: slots are wall-clock times; replicas are expected to run NTP.
 """

@@ -32,6 +32,7 @@ class Script:
     auth_headers: list[str] = field(default_factory=list)
     call_times: list[float] = field(default_factory=list)  # time.time() at arrival
     active: int = 0  # responses being streamed right now
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. x-ratelimit-* on answers
 
 
 SCRIPT = web.AppKey("script", Script)
@@ -66,7 +67,7 @@ async def _completions(request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(3600)
     if script.mode == "malformed":
         return web.Response(text="{this is not json", content_type="application/json")
-    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", **script.headers})
     await resp.prepare(request)
     script.active += 1
     try:

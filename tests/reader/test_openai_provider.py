@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from nats.js.errors import NotFoundError
 from pydantic import SecretStr
 
+from services.reader.limiter import BUCKET, Limits, SharedLimiter
 from services.reader.providers import OpenAIProvider
+from services.reader.providers.openai_provider import reset_seconds
 from shared.bus.outcomes import Permanent, Transient
 from shared.settings import ReaderSettings
 from tests import factories as f
@@ -84,3 +89,36 @@ async def test_a_hung_call_is_bounded_by_the_total_timeout() -> None:
     with pytest.raises(Transient) as info:
         await run(Script(mode="hang"), timeout_s=0.5)
     assert "exceeded" in info.value.reason
+
+
+@pytest.mark.integration
+async def test_a_spent_provider_budget_holds_the_next_call_back(js) -> None:
+    """`x-ratelimit-remaining-requests: 0` pushes the shared limiter to the reset time."""
+    with contextlib.suppress(NotFoundError):
+        await js.delete_key_value(BUCKET)  # a fresh limiter state
+    limiter = await SharedLimiter.create(js, Limits(rpm=1000, tpm=0, window_s=60))
+    script = Script(headers={"x-ratelimit-remaining-requests": "0",
+                             "x-ratelimit-reset-requests": "1.5s"})  # fmt: skip
+
+    async def sink(_: str) -> None:
+        return None
+
+    async with fake_openai(script) as url:
+        p = OpenAIProvider(ReaderSettings(openai_api_key=SecretStr(KEY), openai_base_url=url,
+                                          openai_model="test-model"), limiter)  # fmt: skip
+        try:
+            await p.generate(f.chart(), "personality", "en", sink)
+            await p.generate(f.chart(), "personality", "en", sink)
+        finally:
+            await p.close()
+    gap = script.call_times[1] - script.call_times[0]
+    assert 1.3 <= gap <= 5.0, gap
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("1s", 1.0), ("6m0s", 360.0), ("20ms", 0.02), ("1h2m3.5s", 3723.5), ("2.5", 2.5),
+     ("soon", None), ("", None)],
+)  # fmt: skip
+def test_reset_durations_as_providers_write_them(value: str, seconds: float | None) -> None:
+    assert reset_seconds(value) == seconds

@@ -11,7 +11,9 @@ as the replica's concurrency.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections.abc import Mapping
 
 import httpx2
 import openai
@@ -108,6 +110,7 @@ class OpenAIProvider:
                     stream=True,
                     stream_options={"include_usage": True},
                 )
+                await self._heed_limit_headers(stream.response.headers)
                 # Closed on every way out (an error, a timeout, a cancelled reading), so
                 # an abandoned call releases its connection and the provider stops at once.
                 async with stream:
@@ -142,8 +145,45 @@ class OpenAIProvider:
             raise Transient("LLM returned an empty reading")
         return Generation(text=text, model=model, usage=usage, composed_offline=False)
 
+    async def _heed_limit_headers(self, headers: Mapping[str, str]) -> None:
+        """The provider says its budget is spent: hold every replica back until it resets."""
+        if self._limiter is not None:
+            wait = exhausted_for(headers)
+            if wait:
+                await self._limiter.push_back(wait)
+
     async def close(self) -> None:
         await self._client.close()
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def reset_seconds(value: str | None) -> float | None:
+    """`x-ratelimit-reset-*` (`1s`, `6m0s`, `20ms`, `1h2m3.5s`, or plain seconds) -> seconds."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    parts = _DURATION.findall(value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        return None
+    return sum(float(n) * _UNIT_S[u] for n, u in parts)
+
+
+def exhausted_for(headers: Mapping[str, str]) -> float | None:
+    """Seconds until the provider's spent budget (requests or tokens) resets, else None."""
+    waits = []
+    for kind in ("requests", "tokens"):
+        remaining = headers.get(f"x-ratelimit-remaining-{kind}")
+        if remaining is not None and remaining.strip() in ("0", "0.0"):
+            reset = reset_seconds(headers.get(f"x-ratelimit-reset-{kind}"))
+            waits.append(min(reset if reset is not None else 1.0, 600.0))
+    return max(waits) if waits else None
 
 
 def _classify(exc: openai.APIStatusError) -> Exception:
@@ -175,10 +215,12 @@ def _outcome_of(exc: Exception) -> str:
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:
-    value = exc.response.headers.get("retry-after") if exc.response is not None else None
+    """`Retry-After` in seconds; else when the provider's spent budget resets."""
+    headers = exc.response.headers if exc.response is not None else {}
+    value = headers.get("retry-after")
     if not value:
-        return None
+        return exhausted_for(headers)
     try:
         return min(max(float(value), 0.0), 600.0)
     except ValueError:
-        return None
+        return exhausted_for(headers)
