@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 T      ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt typecheck pytest chromium chaos soak validate up bench bench-chart bench-status bench-reader clean
+.PHONY: help install run test lint fmt typecheck pytest chromium wrk chaos soak validate up bench bench-chart bench-status bench-reader bench-intake clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,12 @@ chromium: ## Debian's Chromium for the browser tests (apt-get; sudo when not roo
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
+wrk: ## Debian's wrk, the HTTP load generator of bench-intake (apt-get; sudo when not root)
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; }
+
 pytest: install chromium ## pytest (T=path narrows)
 	$(VENV)/bin/pytest $(T)
 
@@ -58,7 +64,7 @@ validate: install ## Deploy checks: k8s manifests, compose, Dockerfile, alerts, 
 up: ## docker compose: build and start everything (needs Docker and a .env)
 	docker compose up --build -d
 
-bench: bench-chart bench-status bench-reader ## All benchmarks -> benchmarks/results/*.json
+bench: bench-chart bench-status bench-reader bench-intake ## All benchmarks -> benchmarks/results/*.json
 
 bench-chart: install ## Chart: latency, charts/s at batch 1/16/256, peak RSS
 	$(PY) -m benchmarks.chart_bench
@@ -68,6 +74,9 @@ bench-status: install ## Status: projection events/s, polling p99, SSE fan-out
 
 bench-reader: install ## Reader: the whole pipeline against a 2 s LLM at concurrency 200 and 1000
 	$(PY) -m benchmarks.reader_bench
+
+bench-intake: install wrk ## Intake: accepted POSTs/s and p99 under wrk (50 connections), vs a bare handler
+	$(PY) -m benchmarks.intake_bench
 
 clean: ## Remove caches (keeps .venv and .data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build *.egg-info
