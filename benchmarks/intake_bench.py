@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import re
@@ -81,6 +82,7 @@ class Target:
     pid: int
     url: str
     alive: Callable[[], bool]
+    more_pids: list[int] = field(default_factory=list)  # further replicas on the same port
 
 
 @dataclass
@@ -113,28 +115,41 @@ def embedded_nats() -> Iterator[EmbeddedNats]:
 
 
 @contextmanager
-def intake_process(server: EmbeddedNats) -> Iterator[Target]:
-    """`python -m services.intake`, auth on with one key, no per-key rate limit."""
+def intake_process(server: EmbeddedNats, replicas: int = 1) -> Iterator[Target]:
+    """`python -m services.intake` x `replicas` on one port (SO_REUSEPORT, as pods behind a
+    Service), as in production: auth on with one key, logs at info, no per-key rate limit."""
     port = free_port()
     env = {
-        **os.environ, "NATS_URL": server.url, "INTAKE_PORT": str(port), "LOG_LEVEL": "warning",
+        **os.environ, "NATS_URL": server.url, "INTAKE_PORT": str(port), "LOG_LEVEL": "info",
         "LOG_FORMAT": "json", "API_KEYS": f"{TENANT}={API_KEY}", "API_RATE_LIMIT": "",
+        "HTTP_REUSE_PORT": "true",
     }  # fmt: skip
-    svc = ServiceProcess("intake", env, port)
-    svc.start()
-    assert svc.proc is not None
-    proc = svc.proc
+    services = [ServiceProcess("intake", env, port, log_path=_devnull()) for _ in range(replicas)]
     try:
-        deadline = time.monotonic() + 60
-        while not svc.ready():
-            if proc.poll() is not None:
-                raise BenchBroken(f"intake exited with code {proc.returncode} while starting")
-            if time.monotonic() > deadline:
-                raise BenchBroken("intake did not become ready within 60 s")
-            time.sleep(0.05)
-        yield Target("intake", proc.pid, f"http://127.0.0.1:{port}", lambda: proc.poll() is None)
+        for svc in services:
+            svc.start()
+            assert svc.proc is not None
+            proc = svc.proc
+            deadline = time.monotonic() + 60
+            while not svc.ready():
+                if proc.poll() is not None:
+                    raise BenchBroken(f"intake exited with code {proc.returncode} while starting")
+                if time.monotonic() > deadline:
+                    raise BenchBroken("intake did not become ready within 60 s")
+                time.sleep(0.05)
+        procs = [s.proc for s in services if s.proc is not None]
+        yield Target("intake", procs[0].pid, f"http://127.0.0.1:{port}",
+                     lambda: all(p.poll() is None for p in procs),
+                     [p.pid for p in procs[1:]])  # fmt: skip
     finally:
-        svc.stop(15)
+        for svc in services:
+            svc.stop(15)
+
+
+def _devnull() -> Path:
+    """Where the replicas' logs go: a line per accepted reading is part of the cost measured,
+    but not worth keeping (or letting fill a pipe nobody reads)."""
+    return Path(os.devnull)
 
 
 @contextmanager
@@ -173,6 +188,7 @@ def run_wrk(
     cmd = [wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency",
            "--timeout", "5s", "-s", str(LUA), f"{target.url}/v1/readings"]  # fmt: skip
     procs = {"server": psutil.Process(target.pid),
+             **{f"server-{i + 2}": psutil.Process(p) for i, p in enumerate(target.more_pids)},
              **{k: psutil.Process(p) for k, p in others.items()}}  # fmt: skip
     before = {k: _cpu(p) for k, p in procs.items()}
     busy_before = _busy()
@@ -182,6 +198,8 @@ def run_wrk(
     wall = time.perf_counter() - t0
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = {k: round(_cpu(p) - before[k], 2) for k, p in procs.items()}
+    for k in [k for k in cpu if k.startswith("server-")]:
+        cpu["server"] = round(cpu["server"] + cpu.pop(k), 2)  # all replicas together
     cpu["wrk"] = round(
         (children_after.ru_utime + children_after.ru_stime)
         - (children_before.ru_utime + children_before.ru_stime),
@@ -426,7 +444,11 @@ def bench_target(kind: str, args: argparse.Namespace, profile_out: Path | None) 
     with embedded_nats() as server:
         assert server.proc is not None
         others = {"nats": server.proc.pid}
-        starter = intake_process if kind == "intake" else bare_process
+        starter = (
+            functools.partial(intake_process, replicas=args.replicas)
+            if kind == "intake"
+            else bare_process
+        )
         with starter(server) as target:
             checks = asyncio.run(probes(target.url)) if kind == "intake" else {}
             baseline = asyncio.run(count_requested(server.url))
@@ -446,7 +468,7 @@ def bench_target(kind: str, args: argparse.Namespace, profile_out: Path | None) 
                       f"{run.cpu_s['other'] / run.wall_s:.2f} cores during run {attempt}",
                       file=sys.stderr)  # fmt: skip
             assert main is not None
-            rss = rss_mb(target.pid)
+            rss = sum(rss_mb(p) for p in [target.pid, *target.more_pids])
             hwm = _vm_hwm_mb(target.pid)
             prof: dict[str, Any] = {}
             if kind == "intake" and args.profile_seconds > 0:
@@ -599,4 +621,8 @@ if __name__ == "__main__":
         help="seconds to wait for an idle machine before a measured run",
     )
     parser.add_argument("--no-bare", action="store_true", help="skip the bare handler")
+    parser.add_argument(
+        "--replicas", type=int, default=2,
+        help="intake replicas sharing the port (one per core; as pods behind a Service)",
+    )  # fmt: skip
     raise SystemExit(main(parser.parse_args()))

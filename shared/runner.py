@@ -125,7 +125,10 @@ async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
     # handler_cancellation: a client that goes away ends its handler (SSE streams).
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handler_cancellation=True)
     await runner.setup()
-    site = web.TCPSite(runner, getattr(settings, "http_host", "0.0.0.0"), port)  # noqa: S104
+    site = web.TCPSite(
+        runner, getattr(settings, "http_host", "0.0.0.0"), port,  # noqa: S104
+        reuse_port=getattr(settings, "http_reuse_port", False) or None,
+    )  # fmt: skip
     await site.start()
     _tune_gc()
     tasks = [consume.start() for consume in rt.loops]
