@@ -122,7 +122,7 @@ def intake_process(server: EmbeddedNats, replicas: int = 1) -> Iterator[Target]:
     env = {
         **os.environ, "NATS_URL": server.url, "INTAKE_PORT": str(port), "LOG_LEVEL": "info",
         "LOG_FORMAT": "json", "API_KEYS": f"{TENANT}={API_KEY}", "API_RATE_LIMIT": "",
-        "HTTP_REUSE_PORT": "true",
+        "HTTP_REUSEPORT": "true",
     }  # fmt: skip
     services = [ServiceProcess("intake", env, port, log_path=_devnull()) for _ in range(replicas)]
     try:

@@ -127,7 +127,7 @@ async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
     await runner.setup()
     site = web.TCPSite(
         runner, getattr(settings, "http_host", "0.0.0.0"), port,  # noqa: S104
-        reuse_port=getattr(settings, "http_reuse_port", False) or None,
+        reuse_port=getattr(settings, "http_reuseport", False) or None,
     )  # fmt: skip
     await site.start()
     _tune_gc()

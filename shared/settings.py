@@ -42,7 +42,7 @@ class HttpSettings(BaseServiceSettings):
     """Services that serve the public API: where to listen, who may call, how much."""
 
     http_host: str = "0.0.0.0"  # noqa: S104 - a service in a pod listens on all interfaces
-    http_reuse_port: bool = Field(
+    http_reuseport: bool = Field(
         False,
         description="SO_REUSEPORT: several replicas on one host share the port and the "
         "kernel spreads connections (one per core without a container per replica).",
