@@ -60,6 +60,7 @@ async def run_pipeline(readings: int, concurrency: int, llm_delay: float) -> dic
         settings = on_free_ports(infra.tmp, infra.nats.url, infra.pg.url)
         stack = Stack(settings, extra_env={
             "LOG_FORMAT": "json", "LOG_LEVEL": "warning", "OPENAI_API_KEY": "sk-bench-fake",
+            "API_RATE_LIMIT": "",  # the load generator is one client: no per-client limit
             "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "OPENAI_MODEL": "bench",
             "READER_CONCURRENCY": str(concurrency), "CHART_BATCH_SIZE": "256",
         })  # fmt: skip
@@ -88,7 +89,8 @@ async def run_pipeline(readings: int, concurrency: int, llm_delay: float) -> dic
                 t0 = time.perf_counter()
                 posting = asyncio.create_task(post_all())
                 done = 0
-                while done < readings:
+                # Refused POSTs (reported as `rejected`) never complete: don't wait for them.
+                while done < readings - (rejected if posting.done() else 0):
                     await asyncio.sleep(0.25)
                     done = await conn.fetchval(
                         "SELECT count(*) FROM readings WHERE status = 'completed'"
@@ -119,6 +121,7 @@ async def first_text(samples: int, first_token_delay: float) -> dict[str, Any]:
         settings = on_free_ports(infra.tmp, infra.nats.url, infra.pg.url)
         stack = Stack(settings, extra_env={
             "LOG_FORMAT": "json", "LOG_LEVEL": "warning", "OPENAI_API_KEY": "sk-bench-fake",
+            "API_RATE_LIMIT": "",  # the load generator is one client: no per-client limit
             "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "OPENAI_MODEL": "bench",
         })  # fmt: skip
         stack.start_services()

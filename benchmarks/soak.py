@@ -23,7 +23,9 @@ BODY = {"birth": {"date": "1992-11-23", "time": "08:05",
 async def soak(minutes: float, rate: float, sample_s: float) -> dict[str, Any]:
     with infrastructure() as infra:
         settings = on_free_ports(infra.tmp, infra.nats.url, infra.pg.url)
-        stack = Stack(settings, extra_env={"LOG_FORMAT": "json", "LOG_LEVEL": "warning"})
+        stack = Stack(
+            settings, extra_env={"LOG_FORMAT": "json", "LOG_LEVEL": "warning", "API_RATE_LIMIT": ""}
+        )  # one client: no limit
         stack.start_services()
         samples: list[dict[str, Any]] = []
         posted = failed = 0

@@ -34,8 +34,10 @@ async def test_every_accepted_reading_completes_exactly_once_through_chaos(tmp_p
     await asyncio.to_thread(nats.start)
     await asyncio.to_thread(pg.start)
     settings = on_free_ports(tmp_path, nats.url, pg.url)
-    stack = Stack(settings, log_dir=tmp_path, extra_env={"LOG_FORMAT": "json",
-                                                         "DRAIN_TIMEOUT_S": "3"})  # fmt: skip
+    stack = Stack(settings, log_dir=tmp_path, extra_env={
+        "LOG_FORMAT": "json", "DRAIN_TIMEOUT_S": "3",
+        "API_RATE_LIMIT": "",  # one client posting as fast as it can: no per-client limit
+    })  # fmt: skip
     stack.start_services()
     accepted: list[str] = []
     statuses: Counter[int] = Counter()
