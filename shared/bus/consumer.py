@@ -248,9 +248,17 @@ class ConsumeLoop:
             if not events:
                 return
             results = await self._handle(events)
-            for (m, event), result in zip(events, results, strict=True):
+
+            async def settle(m: Msg, event: Event, result: Outputs | BaseException) -> None:
                 await self._settle(m, event, result)
                 unsettled.remove(m)
+
+            # A batch's messages are settled together: their publishes are pipelined
+            # (one round trip for the batch, not one per message); each message's own
+            # outputs stay in order.
+            await asyncio.gather(
+                *(settle(m, e, r) for (m, e), r in zip(events, results, strict=True))
+            )
         except asyncio.CancelledError:
             # Drain ran out of time: release the messages so another replica takes them now.
             for m in unsettled:

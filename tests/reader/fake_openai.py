@@ -22,7 +22,7 @@ from shared.embedded.process import free_port
 
 @dataclass
 class Script:
-    mode: str = "ok"  # ok | 429 | 500 | 401 | 400 | malformed | hang | empty
+    mode: str = "ok"  # ok | 429 | 500 | 401 | 400 | malformed | garbled | error | hang | empty
     text: str = "Your chart shows a clear, steady design."
     chunk_size: int = 8
     first_token_delay_s: float = 0.0
@@ -85,6 +85,10 @@ async def _stream_answer(script: Script, resp: web.StreamResponse, model: str) -
         if i and script.chunk_delay_s:
             await asyncio.sleep(script.chunk_delay_s)
         await resp.write(_chunk(model, text[i : i + script.chunk_size]).encode())
+        if script.mode == "garbled":  # a broken proxy mangles the stream mid-answer
+            await resp.write(b"data: {\"choices\": [{\"delta\n\n")
+        if script.mode == "error":  # the provider gives up mid-answer, as OpenAI reports it
+            await resp.write(b'data: {"error": {"message": "overloaded", "type": "server"}}\n\n')
     await resp.write(_chunk(model, None, "stop").encode())
     usage = {
         "id": "chatcmpl-test",

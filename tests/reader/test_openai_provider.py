@@ -69,7 +69,7 @@ async def test_429_is_transient_with_the_servers_retry_after() -> None:
     assert len(script.calls) == 1  # no hidden SDK retries stacked on the bus's
 
 
-@pytest.mark.parametrize("mode", ["500", "malformed", "empty"])
+@pytest.mark.parametrize("mode", ["500", "malformed", "empty", "garbled", "error"])
 async def test_server_errors_and_garbage_are_transient(mode: str) -> None:
     with pytest.raises(Transient):
         await run(Script(mode=mode))
