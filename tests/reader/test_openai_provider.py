@@ -57,6 +57,7 @@ async def test_a_streamed_answer_arrives_in_chunks_with_usage() -> None:
     assert gen.composed_offline is False
     call = script.calls[0]
     assert call["model"] == "test-model" and call["stream"] is True
+    assert call["stream_options"] == {"include_usage": True}
     assert script.auth_headers[0] == f"Bearer {KEY}"
     assert [m["role"] for m in call["messages"]][:1] == ["system"]
 

@@ -106,16 +106,19 @@ class OpenAIProvider:
         model = self.model
         try:
             async with asyncio.timeout(self._total_timeout_s):
-                # The SDK sends the request (auth, base URL, pool, status errors); the
-                # stream's lines are parsed here: building a pydantic chunk object per
-                # line was a fifth of the replica's CPU at a thousand calls in flight.
+                # The SDK sends the request (auth, base URL, pool, status errors); what it
+                # spends most CPU on at a thousand calls in flight is skipped: the messages
+                # (plain strings already) go in `extra_body` rather than through its
+                # type-driven transform of the params (a fifth of the replica's CPU), and
+                # the stream's lines are parsed here instead of into a pydantic object
+                # each (another fifth). The body sent is the same.
                 # Closed on every way out (an error, a timeout, a cancelled reading), so
                 # an abandoned call releases its connection and the provider stops at once.
-                async with self._client.chat.completions.with_streaming_response.create(  # type: ignore[call-overload]
+                async with self._client.chat.completions.with_streaming_response.create(
                     model=self.model,
-                    messages=messages,
+                    messages=[],  # replaced by extra_body["messages"]
                     stream=True,
-                    stream_options={"include_usage": True},
+                    extra_body={"messages": messages, "stream_options": {"include_usage": True}},
                 ) as response:
                     await self._heed_limit_headers(response.headers)
                     async for line in response.iter_lines():
