@@ -91,7 +91,7 @@ async def run_pipeline(readings: int, concurrency: int, llm_delay: float) -> dic
                 done = 0
                 # Refused POSTs (reported as `rejected`) never complete: don't wait for them.
                 while done < readings - (rejected if posting.done() else 0):
-                    await asyncio.sleep(0.25)
+                    await asyncio.sleep(0.05)  # fine-grained: the end is what is measured
                     done = await conn.fetchval(
                         "SELECT count(*) FROM readings WHERE status = 'completed'"
                     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Awaitable
+from typing import Any
 
 from shared.bus.publish import Publisher
 from shared.events.reading_delta import ReadingDelta
@@ -23,8 +25,10 @@ class DeltaCoalescer:
         *,
         interval_s: float = 0.2,
         max_chars: int = 2000,
+        after: Awaitable[Any] | None = None,
     ) -> None:
         self._publisher = publisher
+        self._after = after  # published before the first delta (the `reading.started`)
         self._reading_id = reading_id
         self._version = version
         self._interval_s = interval_s
@@ -46,6 +50,9 @@ class DeltaCoalescer:
     async def flush(self) -> None:
         if not self._buffer:
             return
+        if self._after is not None:
+            await self._after
+            self._after = None
         text = "".join(self._buffer)
         self._buffer.clear()
         self._size = 0

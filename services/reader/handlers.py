@@ -46,7 +46,9 @@ class ReadingWriter:
         if self._is_cancelled(data):
             return _skip(data, "before writing")
         started = time.monotonic()
-        await self._publisher.publish(
+        # Announced while the call starts, not before: the LLM's first token is seconds
+        # away, and the announcement is stored before any text (the deltas wait for it).
+        announced = asyncio.ensure_future(self._publisher.publish(
             make_event(
                 ReadingStarted(
                     reading_id=data.reading_id, version=data.version, provider=self._provider.name,
@@ -54,14 +56,19 @@ class ReadingWriter:
                 ),
                 source=SOURCE,
             )
-        )  # fmt: skip
-        deltas = DeltaCoalescer(self._publisher, data.reading_id, data.version)
+        ))  # fmt: skip
+        deltas = DeltaCoalescer(self._publisher, data.reading_id, data.version, after=announced)
         try:
             gen = await self._generate(data, deltas)
         except Exception:
             if self._is_cancelled(data):  # failed, but nobody wants it any more
                 return _skip(data, "after a failed call")
             raise
+        finally:
+            await asyncio.wait([announced])  # never left running past the handler
+            if not announced.cancelled():
+                announced.exception()  # retrieved here; raised below when the call worked
+        await announced  # a failed announcement fails the attempt (retried on the bus)
         if gen is None:
             return _skip(data, "while writing")
         await deltas.flush()
