@@ -86,7 +86,7 @@ async def _stream_answer(script: Script, resp: web.StreamResponse, model: str) -
             await asyncio.sleep(script.chunk_delay_s)
         await resp.write(_chunk(model, text[i : i + script.chunk_size]).encode())
         if script.mode == "garbled":  # a broken proxy mangles the stream mid-answer
-            await resp.write(b"data: {\"choices\": [{\"delta\n\n")
+            await resp.write(b'data: {"choices": [{"delta\n\n')
         if script.mode == "error":  # the provider gives up mid-answer, as OpenAI reports it
             await resp.write(b'data: {"error": {"message": "overloaded", "type": "server"}}\n\n')
     await resp.write(_chunk(model, None, "stop").encode())
