@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.birth import TEXT_PATTERN
 from shared.events.reading_requested import Agent, Language
+from shared.idempotency import KEY_PATTERN, REPLAYED_HEADER
 
 ReadingId = Annotated[
     str,
@@ -32,7 +34,7 @@ IdempotencyKey = Annotated[
     Field(
         min_length=1,
         max_length=255,
-        pattern=r"^[\x20-\x7e]+$",
+        pattern=KEY_PATTERN,
         description="1-255 printable ASCII characters naming one request of this API key: "
         "a retry with the same key and body answers the same 202 "
         "(`Idempotent-Replayed: true`); the same key with another body is a 422.",
@@ -46,6 +48,21 @@ class ReadingAccepted(BaseModel):
     status: str = Field("queued", description="Always `queued` when accepted.")
     status_url: str = Field(description="Poll this (GET) for the reading.")
     events_url: str = Field(description="Follow this (SSE) for live progress and text.")
+
+
+def accepted_response(
+    reading_id: str, version: int, base_url: str = "", *, replayed: bool = False
+) -> web.Response:
+    """The `202` of a command that started a reading (or its version): where to follow it."""
+    status_url = f"{base_url}/v1/readings/{reading_id}"
+    body = ReadingAccepted(
+        id=reading_id, version=version, status_url=status_url, events_url=f"{status_url}/events"
+    )
+    headers = {"Location": status_url, "Retry-After": "1"}
+    if replayed:
+        headers[REPLAYED_HEADER] = "true"
+    return web.Response(status=202, text=body.model_dump_json(),
+                        content_type="application/json", headers=headers)  # fmt: skip
 
 
 class RegenerateRequest(BaseModel):

@@ -94,12 +94,13 @@ def api_middlewares(service: str, settings: HttpSettings) -> list[Middleware]:
                          headers=CORS_HEADERS, expose=CORS_EXPOSE)]
         if settings.cors_origin_list else []
     )  # fmt: skip
+    limits = parse_limits(settings.api_rate_limit)
     return [
         *cors,  # outermost: error answers carry the CORS headers too
         *middlewares(service),
         body_limit(settings.api_max_body_bytes),
         auth_middleware(ApiKeys.parse(settings.api_keys.get_secret_value())),
-        rate_limit_middleware(service, parse_limits(settings.api_rate_limit)),
+        *([rate_limit_middleware(service, limits)] if limits else []),  # none: no layer
     ]
 
 

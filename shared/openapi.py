@@ -19,7 +19,6 @@ lists those paths for the auth middleware (`is_public_path`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from shared.etag import etag_of, matches
 from shared.http import Health, Readiness
 from shared.problem import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from shared.problem import ProblemDetails, problem
@@ -379,7 +379,7 @@ def swagger_ui_static_dir() -> Path:
 def add_docs_routes(app: web.Application, document: Mapping[str, Any]) -> None:
     """Serve `document` at `GET /openapi.json` and the offline Swagger UI at `GET /docs`."""
     body = json.dumps(document, separators=(",", ":")).encode()
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    etag = etag_of(body)
     title = str(document.get("info", {}).get("title", "API"))
     page = _DOCS_PAGE.format(title=_html_escape(title), init=DOCS_INIT).encode()
     init_js = _DOCS_INIT_JS.encode()
@@ -391,7 +391,7 @@ def add_docs_routes(app: web.Application, document: Mapping[str, Any]) -> None:
 
     async def openapi(request: web.Request) -> web.Response:
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
-        if etag in _etags(request.headers.get("If-None-Match", "")):
+        if matches(request, etag):
             return web.Response(status=304, headers=headers)
         return web.Response(body=body, content_type=JSON, headers=headers)
 
@@ -427,10 +427,6 @@ def add_docs_routes(app: web.Application, document: Mapping[str, Any]) -> None:
     app.router.add_get(OPENAPI_PATH, openapi)
     app.router.add_get(DOCS_PATH, docs)
     app.router.add_get(DOCS_ASSETS_PATH + "/{name}", asset)
-
-
-def _etags(header: str) -> set[str]:
-    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
 
 
 def _html_escape(text: str) -> str:

@@ -62,3 +62,21 @@ def validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, 
             message = "unknown field"
         out.append({"field": field, "message": message})
     return out
+
+
+def invalid(
+    errors: list[dict[str, str]], detail: str = "see errors for each field"
+) -> web.Response:
+    """422: the request is not valid; `errors` name each field and why."""
+    return problem(422, "Invalid request", detail, kind="validation", errors=errors)
+
+
+def reading_not_found(reading_id: str) -> web.Response:
+    """404 for an unknown reading, and for another tenant's (never 403)."""
+    return problem(404, "Not Found", f"no reading with id {reading_id!r}", kind="not-found")
+
+
+def bus_unavailable(detail: str) -> web.Response:
+    """503 with Retry-After: the event bus could not confirm; safe to retry."""
+    return problem(503, "Service Unavailable", f"{detail}; try again", kind="bus-unavailable",
+                   headers={"Retry-After": "1"})  # fmt: skip

@@ -35,7 +35,7 @@ def rate_limit_middleware(service: str, items: list[RateLimitItem]) -> Middlewar
 
     @web.middleware
     async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not items or not request.path.startswith(GUARDED_PREFIX):
+        if not request.path.startswith(GUARDED_PREFIX):
             return await handler(request)
         tenant = tenant_of(request)
         who = f"tenant:{tenant}" if tenant is not None else f"addr:{request.remote}"

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import nats
 import pytest
 from nats.aio.client import Client as NATS
@@ -26,6 +24,7 @@ from shared.bus.topology import ensure_stream
 from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
 from shared.embedded.process import free_port
+from tests.databases import fresh_database
 
 
 @pytest.fixture(scope="session")
@@ -63,18 +62,8 @@ def postgres_url(postgres: EmbeddedPostgres | str) -> str:
 @pytest.fixture
 async def database_url(postgres_url: str) -> AsyncIterator[str]:
     """A fresh, empty database for one test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_database(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from shared.bus.consumer import Delivered
 from shared.events.birth import BirthInput, Place
 from shared.events.chart import (
     BODIES,
@@ -98,3 +99,17 @@ def failed(reading_id: str, code: str = "place_not_found", version: int = 1) -> 
 def cancelled(reading_id: str, version: int = 1, reason: str = "changed my mind") -> Envelope[Any]:
     data = ReadingCancelled(reading_id=reading_id, version=version, reason=reason)
     return make_event(data, source="/tests")
+
+
+class Stream:
+    """Hands out stream sequences the way JetStream would: `s(e1, e2)` -> delivered events."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+
+    def __call__(self, *events: Envelope[Any]) -> list[Delivered]:
+        out = []
+        for e in events:
+            self.seq += 1
+            out.append(Delivered(e, self.seq, 1))
+        return out

@@ -13,40 +13,32 @@ promised 24 h) and across every intake replica.
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections.abc import Callable
 
 from aiohttp import web
-from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
-from nats.js.errors import Error as JetStreamError
 from pydantic import ValidationError
 
 from services.intake.models import ReadingRequest
-from shared.api_models import ReadingAccepted
+from shared.api_models import accepted_response
 from shared.auth import tenant_of
 from shared.bus.lookup import last_event
-from shared.bus.publish import Publisher, SubjectConflict
+from shared.bus.publish import BUS_ERRORS, Publisher, SubjectConflict
 from shared.events import reading_requested
 from shared.events.reading_requested import ReadingRequested
 from shared.events.registry import make_event
+from shared.idempotency import key_of, reused_for_another_body
 from shared.logging import get_logger
 from shared.metrics import IDEMPOTENT_REPLAYS, SHED
-from shared.problem import problem, validation_errors
+from shared.problem import bus_unavailable, invalid, validation_errors
 from shared.settings import IntakeSettings
 
 log = get_logger(__name__)
 
 SOURCE = "/services/intake"
-RETRY_AFTER_S = "1"
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-REPLAYED_HEADER = "Idempotent-Replayed"
-_KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")
 # Reading ids of idempotent requests: uuid5(this, tenant + key). Never change it.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0f6f3e-3c1e-4d8e-9a53-0d6c2a6f1e42")
-
-BUS_ERRORS = (TimeoutError, NatsError, JetStreamError)
 
 
 def routes(
@@ -59,25 +51,11 @@ def routes(
     base = settings.status_base_url.rstrip("/")
     in_flight = 0
 
-    def accepted(reading_id: str, version: int, *, replayed: bool = False) -> web.Response:
-        status_url = f"{base}/v1/readings/{reading_id}"
-        body = ReadingAccepted(
-            id=reading_id, version=version, status_url=status_url, events_url=f"{status_url}/events"
-        )
-        headers = {"Location": status_url, "Retry-After": RETRY_AFTER_S}
-        if replayed:
-            headers[REPLAYED_HEADER] = "true"
-        return web.Response(
-            status=202, text=body.model_dump_json(), content_type="application/json",
-            headers=headers,
-        )  # fmt: skip
-
     @table.post("/v1/readings")
     async def create_reading(request: web.Request) -> web.Response:
-        key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is not None and not _KEY_PATTERN.fullmatch(key):
-            return _invalid([{"field": IDEMPOTENCY_HEADER,
-                              "message": "must be 1-255 printable ASCII characters"}])  # fmt: skip
+        key, bad_key = key_of(request)
+        if bad_key is not None:
+            return bad_key
         raw = await request.read()
         try:
             body = ReadingRequest.model_validate_json(raw)
@@ -85,15 +63,15 @@ def routes(
             errors = validation_errors(exc)
             if any(e["field"] == "body" or e["message"].startswith("Invalid JSON") for e in errors):
                 errors = [{"field": "body", "message": "the body is not valid JSON"}]
-            return _invalid(errors)
+            return invalid(errors)
         nonlocal in_flight
         if not bus_connected():
             # Say so at once instead of waiting for a publish that cannot be confirmed.
-            return _bus_unavailable("the event bus is not reachable right now")
+            return bus_unavailable("the event bus is not reachable right now")
         if in_flight >= settings.intake_max_in_flight:
             # Past capacity: shed at once, with a hint, instead of queueing without bound.
             SHED.labels("intake").inc()
-            return _bus_unavailable("too many requests are waiting for the event bus")
+            return bus_unavailable("too many requests are waiting for the event bus")
         tenant = tenant_of(request)
         if key is None:
             reading_id, fingerprint = str(uuid.uuid4()), None
@@ -119,11 +97,11 @@ def routes(
             return await replay(reading_id, fingerprint)
         except BUS_ERRORS as exc:
             log.warning("publish failed", reading_id=reading_id, error=str(exc))
-            return _bus_unavailable("the event bus did not confirm the request")
+            return bus_unavailable("the event bus did not confirm the request")
         finally:
             in_flight -= 1
         log.info("reading accepted", reading_id=reading_id, agent=body.agent)
-        return accepted(reading_id, 1)
+        return accepted_response(reading_id, 1, base)
 
     async def replay(reading_id: str, fingerprint: str | None) -> web.Response:
         """Answer a request whose Idempotency-Key already created `reading_id`."""
@@ -131,25 +109,11 @@ def routes(
             stored = await last_event(js, reading_requested.TYPE, reading_id)
         except BUS_ERRORS as exc:
             log.warning("idempotency lookup failed", reading_id=reading_id, error=str(exc))
-            return _bus_unavailable("the event bus did not answer")
+            return bus_unavailable("the event bus did not answer")
         if stored is None or stored.event.data.request_hash != fingerprint:
-            return _invalid([{"field": IDEMPOTENCY_HEADER,
-                              "message": "already used for a request with a different body"}],
-                            detail="an Idempotency-Key names one request: send a new key "
-                                   "for a different body")  # fmt: skip
+            return reused_for_another_body()
         IDEMPOTENT_REPLAYS.labels("intake").inc()
         log.info("idempotent replay", reading_id=reading_id)
-        return accepted(reading_id, 1, replayed=True)
+        return accepted_response(reading_id, 1, base, replayed=True)
 
     return table
-
-
-def _invalid(
-    errors: list[dict[str, str]], detail: str = "see errors for each field"
-) -> web.Response:
-    return problem(422, "Invalid request", detail, kind="validation", errors=errors)
-
-
-def _bus_unavailable(detail: str) -> web.Response:
-    return problem(503, "Service Unavailable", f"{detail}; try again", kind="bus-unavailable",
-                   headers={"Retry-After": RETRY_AFTER_S})  # fmt: skip

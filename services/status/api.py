@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import time
 from collections import Counter
@@ -31,10 +30,11 @@ from services.status.views import (
 from shared.api_models import UserId
 from shared.auth import tenant_of
 from shared.bus.lookup import plausible_id
+from shared.etag import etag_of, matches
 from shared.http import Handler
 from shared.logging import get_logger
 from shared.metrics import SSE_CLIENTS, SSE_DELIVERY_LAG_SECONDS
-from shared.problem import problem
+from shared.problem import problem, reading_not_found
 from shared.settings import StatusSettings
 
 log = get_logger(__name__)
@@ -67,7 +67,7 @@ class StatusApi:
     async def get_reading(self, request: web.Request) -> web.Response:
         reading_id = request.match_info["id"]
         if not plausible_id(reading_id):  # e.g. a NUL, which PostgreSQL refuses in text
-            return _not_found(reading_id)
+            return reading_not_found(reading_id)
         tenant = tenant_of(request)
         async with self._pool.acquire() as conn:
             body = await get_reading_json(conn, reading_id, tenant)
@@ -76,11 +76,11 @@ class StatusApi:
             # request, so the stream knows it. Never 404 an accepted reading.
             stored = await owned_request(self._js, reading_id, tenant)
             if stored is None:
-                return _not_found(reading_id)
+                return reading_not_found(reading_id)
             body = view_from_request(stored.event).model_dump_json()
-        etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+        etag = etag_of(body.encode())
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
-        if etag in _etags(request.headers.get("If-None-Match", "")):
+        if matches(request, etag):
             return web.Response(status=304, headers=headers)
         return web.Response(text=body, content_type="application/json", headers=headers)
 
@@ -149,7 +149,7 @@ class StatusApi:
         reading_id = request.match_info["id"]
         tenant = tenant_of(request)
         if not await may_see(self._pool, self._js, reading_id, tenant):
-            return _not_found(reading_id)
+            return reading_not_found(reading_id)
         if self._streams[tenant] >= self._settings.sse_max_streams_per_key:
             return problem(
                 429, "Too Many Requests",
@@ -254,14 +254,6 @@ async def database_unavailable(request: web.Request, handler: Handler) -> web.St
         log.warning("database unavailable", error=type(exc).__name__)
         return problem(503, "Service Unavailable", "the database is not reachable; try again",
                        kind="database-unavailable", headers={"Retry-After": "2"})  # fmt: skip
-
-
-def _not_found(reading_id: str) -> web.Response:
-    return problem(404, "Not Found", f"no reading with id {reading_id!r}", kind="not-found")
-
-
-def _etags(header: str) -> set[str]:
-    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
 
 
 def _last_event_id(request: web.Request) -> int:

@@ -16,7 +16,6 @@ The page talks to the status API of its own origin (relative URLs) and to intake
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,15 +26,15 @@ from typing import Final
 import asyncpg
 from aiohttp import web
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 from yarl import URL
 
 from services.status.access import may_see
 from services.status.bodygraph_svg import render_bodygraph
-from shared import names
 from shared.auth import tenant_of
+from shared.bus.lookup import last_event, plausible_id
+from shared.etag import etag_of, matches
 from shared.events import reading_requested
-from shared.problem import problem
+from shared.problem import problem, reading_not_found
 
 SVG_CONTENT_TYPE: Final = "image/svg+xml"
 STATIC_FILES: Final[Mapping[str, str]] = MappingProxyType(
@@ -59,21 +58,13 @@ class Asset:
     etag: str
 
 
-def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def _etags(header: str) -> set[str]:
-    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
-
-
 def load_assets() -> dict[str, Asset]:
     """Read the page's files from the package (they are few and small)."""
     folder = resources.files("services.status") / "static"
     assets: dict[str, Asset] = {}
     for name, content_type in STATIC_FILES.items():
         body = (folder / name).read_bytes()
-        assets[name] = Asset(body, content_type, _etag(body))
+        assets[name] = Asset(body, content_type, etag_of(body))
     return assets
 
 
@@ -99,7 +90,7 @@ async def load_reading_state(pool: asyncpg.Pool, reading_id: str) -> tuple[str, 
 def _render(chart_json: str) -> tuple[bytes, str]:
     """The SVG of a chart (JSON text) and its ETag; rendering is deterministic, so cached."""
     svg = render_bodygraph(json.loads(chart_json)).encode()
-    return svg, _etag(svg)
+    return svg, etag_of(svg)
 
 
 class DemoPages:
@@ -123,7 +114,7 @@ class DemoPages:
         self._intake_url = intake_url.strip().rstrip("/")
         self._assets = dict(assets) if assets is not None else load_assets()
         config = json.dumps({"intake_url": self._intake_url}).encode()
-        self._config = Asset(config, "application/json", _etag(config))
+        self._config = Asset(config, "application/json", etag_of(config))
         self._page_headers = {
             "Content-Security-Policy": _content_security_policy(self._intake_url),
             "X-Content-Type-Options": "nosniff",
@@ -153,18 +144,18 @@ class DemoPages:
 
     async def bodygraph(self, request: web.Request) -> web.Response:
         reading_id = request.match_info["id"]
-        if not _plausible_id(reading_id):
-            return _unknown(reading_id)
+        if not plausible_id(reading_id):
+            return reading_not_found(reading_id)
         if self._js is not None and not await may_see(
             self._pool, self._js, reading_id, tenant_of(request)
         ):
-            return _unknown(reading_id)  # another tenant's reading: as if it did not exist
+            return reading_not_found(reading_id)  # another tenant's reading: as if it did not exist
         chart_json = await load_chart_json(self._pool, reading_id)
         if chart_json is None:
             return await self._no_chart(reading_id)
         svg, etag = _render(chart_json)
         headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-        if etag in _etags(request.headers.get("If-None-Match", "")):
+        if matches(request, etag):
             return web.Response(status=304, headers=headers)
         return web.Response(body=svg, content_type=SVG_CONTENT_TYPE, charset="utf-8",
                             headers=headers)  # fmt: skip
@@ -173,7 +164,7 @@ class DemoPages:
         state = await load_reading_state(self._pool, reading_id)
         if state is None:
             if not await self._requested_on_bus(reading_id):
-                return _unknown(reading_id)
+                return reading_not_found(reading_id)
             state = ("queued", None)
         status, error = state
         if status == "failed":
@@ -202,19 +193,14 @@ class DemoPages:
         )
 
     async def _requested_on_bus(self, reading_id: str) -> bool:
-        if self._js is None:
-            return False
-        subject = names.subject_for(reading_requested.TYPE, reading_id)
-        try:
-            await self._js.get_last_msg(names.STREAM, subject)
-        except NotFoundError:
-            return False
-        return True
+        return self._js is not None and (
+            await last_event(self._js, reading_requested.TYPE, reading_id) is not None
+        )
 
 
 def _asset_response(request: web.Request, asset: Asset, extra: Mapping[str, str]) -> web.Response:
     headers = {"ETag": asset.etag, "Cache-Control": "no-cache", **extra}
-    if asset.etag in _etags(request.headers.get("If-None-Match", "")):
+    if matches(request, asset.etag):
         return web.Response(status=304, headers=headers)
     return web.Response(
         body=asset.body, content_type=asset.content_type, charset="utf-8", headers=headers
@@ -242,11 +228,3 @@ def _error_message(error: str | None) -> str | None:
         return None
     message = value.get("message") if isinstance(value, dict) else None
     return str(message) if message else None
-
-
-def _unknown(reading_id: str) -> web.Response:
-    return problem(404, "Not Found", f"no reading with id {reading_id!r}", kind="not-found")
-
-
-def _plausible_id(reading_id: str) -> bool:
-    return 0 < len(reading_id) <= 64 and all(c.isalnum() or c in "-_" for c in reading_id)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import Header, PubAck
 from nats.js.errors import APIError
+from nats.js.errors import Error as JetStreamError
 
 from shared import names
 from shared.events.envelope import Envelope
 from shared.events.registry import encode
 from shared.metrics import EVENTS_DUPLICATE, EVENTS_PUBLISHED
+
+# What a publish or a direct get raises when the bus cannot confirm: answer 503, retry.
+BUS_ERRORS = (TimeoutError, NatsError, JetStreamError)
 
 # JetStream's error code when `Nats-Expected-Last-Subject-Sequence` does not hold.
 WRONG_LAST_SEQUENCE = 10071

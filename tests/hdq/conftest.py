@@ -7,10 +7,8 @@ module here: the CLI only reads and adds readings, so its tests can share it.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import nats
 import pytest
 from nats.js.errors import NotFoundError
@@ -18,23 +16,14 @@ from nats.js.errors import NotFoundError
 from shared import names
 from shared.bus.topology import ensure_stream
 from shared.launcher import Stack, on_free_ports
+from tests.databases import fresh_database
 from tests.e2e.helpers import running
 
 
 @pytest.fixture(scope="module")
 async def module_database_url(postgres_url: str) -> AsyncIterator[str]:
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_database(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

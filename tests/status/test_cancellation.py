@@ -15,26 +15,10 @@ from services.status.api import StatusApi
 from services.status.live import LiveHub
 from services.status.projection import apply_batch
 from services.status.views import ReadingView, ended_at_or_before
-from shared.bus.consumer import Delivered
-from shared.events.envelope import Envelope
 from shared.settings import StatusSettings
 from tests import factories as f
 
 pytestmark = pytest.mark.integration
-
-
-class Stream:
-    """Hands out stream sequences the way JetStream would."""
-
-    def __init__(self) -> None:
-        self.seq = 0
-
-    def __call__(self, *events: Envelope[Any]) -> list[Delivered]:
-        out = []
-        for e in events:
-            self.seq += 1
-            out.append(Delivered(e, self.seq, 1))
-        return out
 
 
 class AllProjected(LiveHub):
@@ -62,7 +46,7 @@ async def view_of(client: TestClient[Any, Any], rid: str) -> ReadingView:
 async def test_a_cancel_is_terminal_for_its_version(
     pool: asyncpg.Pool, client: TestClient[Any, Any]
 ) -> None:
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     cancel = f.cancelled(rid)
     await apply_batch(pool, s(f.requested(rid), f.calculated(rid), cancel))
     view = await view_of(client, rid)
@@ -73,7 +57,7 @@ async def test_a_cancel_is_terminal_for_its_version(
 async def test_late_events_of_the_cancelled_version_do_not_undo_it(
     pool: asyncpg.Pool, client: TestClient[Any, Any]
 ) -> None:
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     await apply_batch(pool, s(f.requested(rid), f.cancelled(rid)))
     # Work that was already in flight when the cancel came, in later batches.
     await apply_batch(pool, s(f.calculated(rid)))
@@ -88,7 +72,7 @@ async def test_late_events_of_the_cancelled_version_do_not_undo_it(
 async def test_a_regeneration_runs_after_a_cancel_and_an_old_cancel_cannot_stop_it(
     pool: asyncpg.Pool, client: TestClient[Any, Any]
 ) -> None:
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     await apply_batch(pool, s(f.requested(rid), f.calculated(rid), f.cancelled(rid)))
     await apply_batch(pool, s(f.requested(rid, version=2)))
     view = await view_of(client, rid)
@@ -105,7 +89,7 @@ async def test_a_regeneration_runs_after_a_cancel_and_an_old_cancel_cannot_stop_
 async def test_a_cancel_before_its_request_lands_and_stays(
     pool: asyncpg.Pool, client: TestClient[Any, Any]
 ) -> None:
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     await apply_batch(pool, s(f.cancelled(rid)))
     await apply_batch(pool, s(f.requested(rid, user_id="u1")))
     view = await view_of(client, rid)
@@ -116,7 +100,7 @@ async def test_a_cancel_before_its_request_lands_and_stays(
 async def test_a_cancel_after_completion_changes_nothing(
     pool: asyncpg.Pool, client: TestClient[Any, Any]
 ) -> None:
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     await apply_batch(pool, s(f.requested(rid), f.calculated(rid), f.generated(rid, "done")))
     await apply_batch(pool, s(f.cancelled(rid)))
     view = await view_of(client, rid)
@@ -130,7 +114,7 @@ def event_types(body: str) -> list[str]:
 
 
 async def test_sse_ends_at_the_cancel(pool: asyncpg.Pool, client: TestClient[Any, Any]) -> None:
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     batch = s(f.requested(rid), f.calculated(rid), f.started(rid), f.delta(rid, 0, "Hel"),
               f.cancelled(rid), f.delta(rid, 1, "lo"), f.generated(rid, "Hello"))  # fmt: skip
     await apply_batch(pool, batch)

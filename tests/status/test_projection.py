@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
 import pytest
 
 from services.status.projection import apply_batch
 from services.status.views import get_reading, history
-from shared.bus.consumer import Delivered
-from shared.events.envelope import Envelope
 from tests import factories as f
 
 pytestmark = pytest.mark.integration
 
 
-class Stream:
-    """Hands out stream sequences the way JetStream would."""
-
-    def __init__(self) -> None:
-        self.seq = 0
-
-    def __call__(self, *events: Envelope[Any]) -> list[Delivered]:
-        out = []
-        for e in events:
-            self.seq += 1
-            out.append(Delivered(e, self.seq, 1))
-        return out
-
-
 async def test_the_happy_path_projects_every_stage(pool: asyncpg.Pool) -> None:
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     await apply_batch(pool, s(f.requested(rid, user_id="u1"), f.calculated(rid), f.started(rid),
                               f.delta(rid, 0, "Hel"), f.delta(rid, 1, "lo"),
                               f.generated(rid, "Hello")))  # fmt: skip
@@ -50,7 +32,7 @@ async def test_the_happy_path_projects_every_stage(pool: asyncpg.Pool) -> None:
 
 
 async def test_duplicates_change_nothing(pool: asyncpg.Pool) -> None:
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     batch = s(f.requested(rid), f.calculated(rid), f.generated(rid))
     await apply_batch(pool, batch)
     async with pool.acquire() as conn:
@@ -68,7 +50,7 @@ async def test_duplicates_change_nothing(pool: asyncpg.Pool) -> None:
 
 
 async def test_a_late_event_never_moves_a_reading_back(pool: asyncpg.Pool) -> None:
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     await apply_batch(pool, s(f.requested(rid), f.calculated(rid), f.generated(rid, "final")))
     await apply_batch(pool, s(f.started(rid)))  # arrives late
     await apply_batch(pool, s(f.delta(rid, 7, "stale")))  # after completion: ignored
@@ -84,7 +66,7 @@ async def test_a_late_event_never_moves_a_reading_back(pool: asyncpg.Pool) -> No
 
 
 async def test_out_of_order_events_still_land(pool: asyncpg.Pool) -> None:
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     await apply_batch(pool, s(f.calculated(rid)))
     async with pool.acquire() as conn:
         early = await get_reading(conn, rid, None)
@@ -97,7 +79,7 @@ async def test_out_of_order_events_still_land(pool: asyncpg.Pool) -> None:
 
 
 async def test_a_failure_is_projected_with_its_code(pool: asyncpg.Pool) -> None:
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     await apply_batch(pool, s(f.requested(rid), f.failed(rid, code="date_out_of_range")))
     async with pool.acquire() as conn:
         view = await get_reading(conn, rid, None)
@@ -106,7 +88,7 @@ async def test_a_failure_is_projected_with_its_code(pool: asyncpg.Pool) -> None:
 
 
 async def test_history_resumes_after_a_given_sequence(pool: asyncpg.Pool) -> None:
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     delivered = s(f.requested(rid), f.calculated(rid), f.started(rid), f.generated(rid))
     await apply_batch(pool, delivered)
     async with pool.acquire() as conn:
@@ -115,7 +97,7 @@ async def test_history_resumes_after_a_given_sequence(pool: asyncpg.Pool) -> Non
 
 
 async def test_deltas_before_completion_are_kept_across_batches(pool: asyncpg.Pool) -> None:
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     await apply_batch(pool, s(f.requested(rid), f.calculated(rid)))
     await apply_batch(pool, s(f.started(rid), f.delta(rid, 0, "Hello")))
     await apply_batch(pool, s(f.generated(rid, "Hello")))
@@ -128,7 +110,7 @@ async def test_deltas_before_completion_are_kept_across_batches(pool: asyncpg.Po
 async def test_the_json_built_by_postgres_is_the_documented_view(pool: asyncpg.Pool) -> None:
     from services.status.views import ReadingView, get_reading_json
 
-    rid, s = f.new_id(), Stream()
+    rid, s = f.new_id(), f.Stream()
     await apply_batch(pool, s(f.requested(rid, user_id="u"), f.calculated(rid), f.generated(rid)))
     async with pool.acquire() as conn:
         view = await get_reading(conn, rid, None)

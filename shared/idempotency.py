@@ -1,0 +1,37 @@
+"""`Idempotency-Key` on commands, the same for every service that takes one.
+
+A key names one request of one tenant; how a service stores that (intake: the
+reading id derived from it; status: a fingerprint on the regenerated version)
+is its own business. What is shared: the header names, what a valid key is
+(the `IdempotencyKey` type the OpenAPI documents show) and the two errors.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+
+from shared.problem import invalid
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"  # `true` on an answer repeated for a retry
+KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
+_KEY = re.compile(KEY_PATTERN)
+
+
+def key_of(request: web.Request) -> tuple[str | None, web.Response | None]:
+    """(the request's key or None, a 422 when the key is malformed)."""
+    key = request.headers.get(HEADER)
+    if key is not None and not _KEY.match(key):
+        return None, invalid([{"field": HEADER,
+                               "message": "must be 1-255 printable ASCII characters"}])  # fmt: skip
+    return key, None
+
+
+def reused_for_another_body() -> web.Response:
+    """422: the key was used before, for a request with a different body."""
+    return invalid(
+        [{"field": HEADER, "message": "already used for a request with a different body"}],
+        detail="an Idempotency-Key names one request: send a new key for a different body",
+    )
