@@ -31,9 +31,8 @@ from yarl import URL
 from services.status.access import may_see
 from services.status.bodygraph_svg import render_bodygraph
 from shared.auth import tenant_of
-from shared.bus.lookup import last_event, plausible_id
+from shared.bus.lookup import plausible_id
 from shared.etag import etag_of, matches
-from shared.events import reading_requested
 from shared.problem import problem, reading_not_found
 
 SVG_CONTENT_TYPE: Final = "image/svg+xml"
@@ -163,9 +162,9 @@ class DemoPages:
     async def _no_chart(self, reading_id: str) -> web.Response:
         state = await load_reading_state(self._pool, reading_id)
         if state is None:
-            if not await self._requested_on_bus(reading_id):
+            if self._js is None:  # without the bus only the projection could tell
                 return reading_not_found(reading_id)
-            state = ("queued", None)
+            state = ("queued", None)  # `may_see` found its request on the bus: not projected yet
         status, error = state
         if status == "failed":
             reason = _error_message(error)
@@ -190,11 +189,6 @@ class DemoPages:
             "try again shortly",
             kind="chart-not-ready",
             headers={"Retry-After": CHART_RETRY_AFTER_S},
-        )
-
-    async def _requested_on_bus(self, reading_id: str) -> bool:
-        return self._js is not None and (
-            await last_event(self._js, reading_requested.TYPE, reading_id) is not None
         )
 
 
