@@ -225,8 +225,8 @@ class StatusApi:
             if ev is OVERFLOW:
                 log.info("sse client too slow, closing", last_event_id=last_id)
                 return
-            if ev.seq <= last_id:
-                continue  # already sent from history
+            if ev.seq <= last_id or not ev.frame:
+                continue  # already sent from history, or unreadable
             # Pre-encoded once per event, not per client; bounded like `send`.
             try:
                 async with asyncio.timeout(SEND_TIMEOUT_S):

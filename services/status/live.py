@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import time
 from collections import OrderedDict, deque
-from dataclasses import dataclass
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -22,22 +21,48 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from shared import names
 from shared.bus.topology import STATUS
-from shared.events.registry import PoisonEvent, decode
+from shared.events.registry import CONTRACTS, PoisonEvent, decode
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
 
-@dataclass(frozen=True)
 class LiveEvent:
-    seq: int
-    type: str
-    frame: bytes = b""  # the SSE frame, encoded once for every client
-    born: float = 0.0  # the event's CloudEvents time, epoch seconds
+    """One event for SSE clients, decoded when a client first takes it.
 
-    @classmethod
-    def of(cls, seq: int, type_: str, data: str, born: float) -> LiveEvent:
-        return cls(seq, type_, sse_frame(seq, type_, data), born)
+    Every event of the stream is remembered here, but most readings have no
+    client watching: decoding (and validating) is left until one does, then
+    done once for all of them.
+    """
+
+    __slots__ = ("_born", "_frame", "_raw", "seq", "type")
+
+    def __init__(self, seq: int, type_: str, raw: bytes = b"") -> None:
+        self.seq = seq
+        self.type = type_
+        self._raw = raw
+        self._frame: bytes | None = None if raw else b""
+        self._born = 0.0
+
+    @property
+    def frame(self) -> bytes:
+        """The SSE frame; empty for an event no client can read (poison)."""
+        if self._frame is None:
+            try:
+                event = decode(self._raw)
+            except PoisonEvent:
+                self._frame = b""
+            else:
+                self._frame = sse_frame(self.seq, self.type, event.data.model_dump_json())
+                self._born = event.time.timestamp()
+            self._raw = b""
+        return self._frame
+
+    @property
+    def born(self) -> float:
+        """The event's CloudEvents time, epoch seconds (0 until decoded or if unreadable)."""
+        _ = self.frame
+        return self._born
 
 
 def sse_frame(seq: int, type_: str, data: str) -> bytes:
@@ -103,19 +128,11 @@ class LiveHub:
                 await self._sub.unsubscribe()
 
     async def _on_msg(self, msg: Msg) -> None:
-        try:
-            event = decode(msg.data)
-        except PoisonEvent:
+        # `hd.<type>.<reading id>`: routed by its subject, decoded only if someone listens.
+        type_, _, reading_id = msg.subject.split(".", 1)[1].rpartition(".")
+        if not reading_id or type_ not in CONTRACTS:
             return
-        self.publish(
-            event.subject,
-            LiveEvent.of(
-                msg.metadata.sequence.stream,
-                event.type,
-                event.data.model_dump_json(),
-                event.time.timestamp(),
-            ),
-        )
+        self.publish(reading_id, LiveEvent(msg.metadata.sequence.stream, type_, msg.data))
 
     def publish(self, reading_id: str, event: LiveEvent) -> None:
         self._remember(reading_id, event)
