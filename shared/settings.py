@@ -130,6 +130,11 @@ class ChartSettings(BaseServiceSettings):
 class ReaderSettings(BaseServiceSettings):
     reader_ops_port: int = Field(9102, ge=1, le=65535)
     reader_concurrency: int = Field(200, ge=1, le=5000)
+    reader_prefetch: int | None = Field(
+        None, ge=0, le=5000,
+        description="Charts a replica holds ready beyond READER_CONCURRENCY, so a finished "
+        "call is followed at once by the next; default: a quarter of READER_CONCURRENCY.",
+    )  # fmt: skip
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
@@ -146,6 +151,19 @@ class ReaderSettings(BaseServiceSettings):
     reader_limit_window_s: float = Field(
         60.0, gt=0, le=3600, description="Length of the shared limit window."
     )
+
+    @field_validator("reader_prefetch", mode="before")
+    @classmethod
+    def _empty_prefetch_is_default(cls, value: object) -> object:
+        return None if value == "" else value  # `READER_PREFETCH=` (compose) = the default
+
+    @property
+    def reader_held(self) -> int:
+        """Charts one replica holds at once: its calls plus those waiting for a call slot."""
+        prefetch = self.reader_prefetch
+        if prefetch is None:
+            prefetch = self.reader_concurrency // 4
+        return self.reader_concurrency + prefetch
 
 
 class LauncherSettings(BaseSettings):

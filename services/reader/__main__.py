@@ -33,12 +33,12 @@ async def setup(rt: Runtime[Any]) -> None:
     cancelled = CancelledReadings()
     await cancelled.start(rt.js)
     rt.on_cleanup(cancelled.stop)
-    writer = ReadingWriter(provider, rt.publisher, cancelled)
+    writer = ReadingWriter(provider, rt.publisher, cancelled, calls=settings.reader_concurrency)
     await rt.add_consumer(
         READER,
         handler=writer.handle,
-        concurrency=settings.reader_concurrency,
-        batch_size=min(settings.reader_concurrency, 256),
+        concurrency=settings.reader_held,
+        batch_size=min(settings.reader_held, 256),
         on_failure=failure,
     )
     rt.on_cleanup(provider.close)

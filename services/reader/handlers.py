@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any
 
 from services.reader.agents import prompt_version
@@ -35,16 +38,35 @@ class ReadingWriter:
     """
 
     def __init__(
-        self, provider: Provider, publisher: Publisher, cancelled: CancelledReadings | None = None
+        self,
+        provider: Provider,
+        publisher: Publisher,
+        cancelled: CancelledReadings | None = None,
+        *,
+        calls: int | None = None,
     ) -> None:
         self._provider = provider
         self._publisher = publisher
         self._cancelled = cancelled
+        # The replica's cap on concurrent calls (READER_CONCURRENCY). The consume loop
+        # holds a few more charts than that (READER_PREFETCH), each waiting here: when a
+        # call ends, the next starts at once instead of after publishing, acking and a
+        # fetch round trip. Waiting charts are in-flight messages (heartbeated).
+        self._calls: AbstractAsyncContextManager[Any] = (
+            asyncio.Semaphore(calls) if calls else contextlib.nullcontext()
+        )
 
     async def handle(self, event: Envelope[Any]) -> list[Envelope[Any]]:
         data: ChartCalculated = event.data
-        if self._is_cancelled(data):
-            return _skip(data, "before writing")
+        async with self._calls:
+            if self._is_cancelled(data):
+                return _skip(data, "before writing")
+            written = await self._write(data)
+        # The call slot is free again: the outcome is published while the next call starts.
+        return written if isinstance(written, list) else await self._finish(written)
+
+    async def _write(self, data: ChartCalculated) -> list[Envelope[Any]] | _Call:
+        """The LLM call, streaming its text as deltas; its outcome is published by `_finish`."""
         started = time.monotonic()
         # Announced while the call starts, not before: the LLM's first token is seconds
         # away, and the announcement is stored before any text (the deltas wait for it).
@@ -60,27 +82,25 @@ class ReadingWriter:
         deltas = DeltaCoalescer(self._publisher, data.reading_id, data.version, after=announced)
         try:
             gen = await self._generate(data, deltas)
-        except Exception:
-            if self._is_cancelled(data):  # failed, but nobody wants it any more
-                return _skip(data, "after a failed call")
+        except BaseException as exc:
+            await _settled(announced)
+            if isinstance(exc, Exception) and self._is_cancelled(data):
+                return _skip(data, "after a failed call")  # nobody wants it any more
             raise
-        finally:
-            await asyncio.wait([announced])  # never left running past the handler
-            if not announced.cancelled():
-                announced.exception()  # retrieved here; raised below when the call worked
-        await announced  # a failed announcement fails the attempt (retried on the bus)
+        return _Call(data, gen, deltas, announced, started)
+
+    async def _finish(self, call: _Call) -> list[Envelope[Any]]:
+        data, gen = call.data, call.gen
+        await _settled(call.announced)
+        await call.announced  # a failed announcement fails the attempt (retried on the bus)
         if gen is None:
             return _skip(data, "while writing")
-        await deltas.flush()
+        await call.deltas.flush()
         if self._is_cancelled(data):
             return _skip(data, "once written")
-        latency = time.monotonic() - started
-        log.info(
-            "reading written",
-            provider=self._provider.name,
-            latency_s=round(latency, 3),
-            chars=len(gen.text),
-        )
+        latency = time.monotonic() - call.started
+        log.info("reading written", provider=self._provider.name, latency_s=round(latency, 3),
+                 chars=len(gen.text))  # fmt: skip
         generated = ReadingGenerated(
             reading_id=data.reading_id, version=data.version, text=gen.text,
             provider=self._provider.name, model=gen.model, composed_offline=gen.composed_offline,
@@ -114,6 +134,24 @@ class ReadingWriter:
         return self._cancelled is not None and self._cancelled.is_cancelled(
             data.reading_id, data.version
         )
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A finished LLM call whose outcome is still to be published."""
+
+    data: ChartCalculated
+    gen: Generation | None  # None: cancelled while writing
+    deltas: DeltaCoalescer
+    announced: asyncio.Future[Any]
+    started: float
+
+
+async def _settled(announced: asyncio.Future[Any]) -> None:
+    """Wait for the announcement without raising; never left running past the handler."""
+    await asyncio.wait([announced])
+    if not announced.cancelled():
+        announced.exception()  # retrieved here; raised by the caller when it matters
 
 
 def _skip(data: ChartCalculated, when: str) -> list[Envelope[Any]]:

@@ -32,6 +32,7 @@ class Script:
     auth_headers: list[str] = field(default_factory=list)
     call_times: list[float] = field(default_factory=list)  # time.time() at arrival
     active: int = 0  # responses being streamed right now
+    peak_active: int = 0  # the most ever streamed at once
     headers: dict[str, str] = field(default_factory=dict)  # e.g. x-ratelimit-* on answers
 
 
@@ -70,6 +71,7 @@ async def _completions(request: web.Request) -> web.StreamResponse:
     resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", **script.headers})
     await resp.prepare(request)
     script.active += 1
+    script.peak_active = max(script.peak_active, script.active)
     try:
         await _stream_answer(script, resp, model)
     finally:
