@@ -1,7 +1,7 @@
 """Apparent geocentric ecliptic longitudes of date from JPL DE421 (skyfield, offline)."""
 
 # Everything here is vectorised over a skyfield `Time` array: the cost of a batch is a fixed
-# number of ephemeris calls, whatever its size.
+# number of ephemeris passes, whatever its size (see apparent.py).
 
 from __future__ import annotations
 
@@ -14,10 +14,19 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from skyfield.api import Loader
-from skyfield.framelib import ecliptic_frame
 from skyfield.nutationlib import iau2000a_radians, iau2000b_radians
+from skyfield.relativity import rmasses
 from skyfield.timelib import Time, Timescale
 
+from services.chart.apparent import (
+    Chain,
+    Deflector,
+    Instants,
+    Sky,
+    apparent_longitudes,
+    longitudes_with_node,
+)
+from services.chart.chebyshev import Segment
 from shared.events.chart import BODIES
 
 FloatArray = NDArray[np.float64]
@@ -44,6 +53,8 @@ _OBSERVED: Final = {
     "pluto": "pluto barycenter",
 }
 """Bodies observed directly, by DE421 target name; the rest are derived."""
+_DEFLECTORS: Final = (10, 599, 699)
+"""Sun, Jupiter, Saturn: skyfield's default deflectors (599 and 699 are barycenters in DE421)."""
 
 COLUMN: Final = {name: i for i, name in enumerate(BODIES)}
 _ALL: Final = slice(None)
@@ -51,14 +62,13 @@ _ALL: Final = slice(None)
 
 @dataclass(frozen=True)
 class Ephemeris:
-    """The loaded DE421 kernel and the built-in timescale."""
+    """The loaded DE421 segments and the built-in timescale."""
 
     timescale: Timescale
-    earth: Any
-    sun: Any
-    moon: Any
-    observed: tuple[tuple[int, Any], ...]
-    """(column in BODIES order, skyfield body) for every directly observed body."""
+    sky: Sky
+    sun: Chain
+    observed: tuple[tuple[int, Chain], ...]
+    """(column in BODIES order, segments) for every directly observed body."""
 
 
 _ephemeris: Ephemeris | None = None
@@ -82,13 +92,29 @@ def _load() -> Ephemeris:
         raise FileNotFoundError(f"{EPHEMERIS_FILE} missing from skyfield-data at {directory}")
     load = Loader(str(directory), verbose=False)
     kernel = load(EPHEMERIS_FILE)
-    observed = tuple((COLUMN[name], kernel[target]) for name, target in _OBSERVED.items())
+    segments: dict[int, Segment] = {}
+
+    def chain(body: Any) -> Chain:
+        """Return a skyfield body's segments, one shared Segment per kernel segment."""
+        parts = getattr(body, "vector_functions", (body,))
+        return tuple(
+            segments.setdefault(id(p.spk_segment), Segment.of(p.spk_segment)) for p in parts
+        )
+
+    def deflector(code: int) -> Deflector:
+        """Return a deflector as skyfield's apparent() looks it up."""
+        body = kernel[code // 100 if code % 100 == 99 and code not in kernel else code]
+        return Deflector(chain(body), rmasses[code])
+
+    earth = chain(kernel["earth"])
+    moon = chain(kernel["moon"])
+    if moon[0] is not earth[0]:
+        raise ValueError("expected the Moon and the Earth to share the Earth-Moon barycenter")
     return Ephemeris(
         timescale=load.timescale(builtin=True),
-        earth=kernel["earth"],
-        sun=kernel["sun"],
-        moon=kernel["moon"],
-        observed=observed,
+        sky=Sky(earth, moon[1], tuple(deflector(code) for code in _DEFLECTORS)),
+        sun=chain(kernel["sun"]),
+        observed=tuple((COLUMN[name], chain(kernel[target])) for name, target in _OBSERVED.items()),
     )
 
 
@@ -128,38 +154,22 @@ def join_times(*times: Time) -> Time:
     return joined
 
 
-def _ecliptic_longitude(position: Any) -> FloatArray:
-    """Return a position's longitude in the ecliptic of date, degrees in [0, 360)."""
-    _, lon, _ = position.frame_latlon(ecliptic_frame)
-    return np.mod(np.asarray(lon.degrees, dtype=np.float64), 360.0)
-
-
 def sun_longitudes(t: Time) -> FloatArray:
     """Return the Sun's apparent geocentric ecliptic longitude of date for each instant."""
     eph = ephemeris()
-    return _ecliptic_longitude(eph.earth.at(_as_array_time(t)).observe(eph.sun).apparent())
-
-
-def true_node_longitudes(t: Time) -> FloatArray:
-    """Return the Moon's true (osculating) ascending node in the ecliptic of date."""
-    eph = ephemeris()
-    position, velocity = (eph.moon - eph.earth).at(t).frame_xyz_and_velocity(ecliptic_frame)
-    r = np.asarray(position.au, dtype=np.float64)
-    v = np.asarray(velocity.au_per_d, dtype=np.float64)
-    h = np.cross(r, v, axis=0)
-    node: FloatArray = np.degrees(np.arctan2(h[0], -h[1]))
-    return node % 360.0
+    sun: FloatArray = apparent_longitudes(eph.sky, Instants.of(_as_array_time(t)), [eph.sun])[0]
+    return sun
 
 
 def longitudes(t: Time) -> FloatArray:
     """Return an (N, 13) array of longitudes (degrees) in `BODIES` order for N instants."""
     eph = ephemeris()
-    t = _as_array_time(t)
-    out = np.empty((len(t.tt), len(BODIES)), dtype=np.float64)
-    observer = eph.earth.at(t)
-    for column, body in eph.observed:
-        out[:, column] = _ecliptic_longitude(observer.observe(body).apparent())
-    out[:, COLUMN["north_node"]] = true_node_longitudes(t)
+    instants = Instants.of(_as_array_time(t))
+    columns, chains = zip(*eph.observed, strict=True)
+    observed, node = longitudes_with_node(eph.sky, instants, chains)
+    out = np.empty((len(instants), len(BODIES)), dtype=np.float64)
+    out[:, list(columns)] = observed.T
+    out[:, COLUMN["north_node"]] = node
     out[:, COLUMN["earth"]] = np.mod(out[:, COLUMN["sun"]] + 180.0, 360.0)
     out[:, COLUMN["south_node"]] = np.mod(out[:, COLUMN["north_node"]] + 180.0, 360.0)
     return out
