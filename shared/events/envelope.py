@@ -9,7 +9,7 @@ is `MAJOR.MINOR`; a consumer rejects an unknown major version.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,15 +36,11 @@ class Envelope(BaseModel, Generic[DataT]):
     data: DataT
 
 
-class RawEnvelope(BaseModel):
-    """The envelope with `data` not yet validated (the first step of decoding)."""
+class Routing(BaseModel):
+    """Read from an event's bytes before the rest: what chooses its payload model, and the
+    attributes `Envelope` would otherwise default (a received event must carry them)."""
 
-    specversion: str
-    id: str
     type: str
-    source: str
-    subject: str
-    time: datetime
-    datacontenttype: str = "application/json"
     schemaversion: str
-    data: dict[str, Any]
+    specversion: str
+    time: datetime

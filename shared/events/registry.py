@@ -16,7 +16,7 @@ from shared.events import (
     reading_requested,
     reading_started,
 )
-from shared.events.envelope import Envelope, RawEnvelope
+from shared.events.envelope import Envelope, Routing
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,11 @@ CONTRACTS: dict[str, Contract] = {
     )
 }  # fmt: skip
 _BY_MODEL: dict[type[BaseModel], Contract] = {c.model: c for c in CONTRACTS.values()}
+# The envelope of each type with its payload model: validated from the raw bytes in one pass.
+_TYPED: dict[str, type[Envelope[Any]]] = {
+    c.event_type: Envelope[c.model]  # type: ignore[name-defined]
+    for c in CONTRACTS.values()
+}
 
 
 class PoisonEvent(Exception):
@@ -88,25 +93,27 @@ def encode(event: Envelope[Any]) -> bytes:
 def decode(raw: bytes) -> Envelope[Any]:
     """Parse and validate an event; raise `PoisonEvent` with a reason when impossible."""
     try:
-        env = RawEnvelope.model_validate_json(raw)
+        head = Routing.model_validate_json(raw)
     except ValidationError as exc:
         raise PoisonEvent("undecodable", _first_error(exc)) from None
-    contract = CONTRACTS.get(env.type)
+    contract = CONTRACTS.get(head.type)
     if contract is None:
-        raise PoisonEvent("unknown_type", f"unknown event type {env.type!r}")
-    if env.schemaversion.split(".", 1)[0] != contract.major:
+        raise PoisonEvent("unknown_type", f"unknown event type {head.type!r}")
+    if head.schemaversion.split(".", 1)[0] != contract.major:
         raise PoisonEvent(
             "unknown_schema_version",
-            f"{env.type} schema {env.schemaversion} (this build reads {contract.major}.x)",
+            f"{head.type} schema {head.schemaversion} (this build reads {contract.major}.x)",
         )
     try:
-        data = contract.model.model_validate(env.data)
+        return _TYPED[head.type].model_validate_json(raw)
     except ValidationError as exc:
-        raise PoisonEvent("invalid_payload", _first_error(exc)) from None
-    return Envelope[Any](**{**env.model_dump(exclude={"data"}), "data": data})
+        loc = exc.errors()[0]["loc"]
+        if len(loc) > 1 and loc[0] == "data":  # the envelope is sound, its payload is not
+            raise PoisonEvent("invalid_payload", _first_error(exc, skip=1)) from None
+        raise PoisonEvent("undecodable", _first_error(exc)) from None
 
 
-def _first_error(exc: ValidationError) -> str:
+def _first_error(exc: ValidationError, skip: int = 0) -> str:
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+    loc = ".".join(str(p) for p in err["loc"][skip:]) or "(root)"
     return f"{loc}: {err['msg']}"

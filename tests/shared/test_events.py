@@ -38,6 +38,8 @@ def test_event_ids_are_deterministic_so_a_republish_is_a_duplicate() -> None:
         (lambda d: {**d, "schemaversion": "2.0"}, "unknown_schema_version"),
         (lambda d: {**d, "data": {**d["data"], "version": -3}}, "invalid_payload"),
         (lambda d: {k: v for k, v in d.items() if k != "subject"}, "undecodable"),
+        (lambda d: {k: v for k, v in d.items() if k != "time"}, "undecodable"),
+        (lambda d: {**d, "data": "not an object"}, "undecodable"),
     ],
 )
 def test_poison_events_are_named_with_a_reason(mutate, code) -> None:
@@ -48,6 +50,8 @@ def test_poison_events_are_named_with_a_reason(mutate, code) -> None:
         decode(raw)
     assert info.value.code == code
     assert info.value.reason
+    if code == "invalid_payload":
+        assert info.value.reason.startswith("version:")  # named as in the payload
 
 
 def test_a_newer_minor_version_is_still_read() -> None:
