@@ -56,16 +56,33 @@ class Block:
     fraction: FloatArray
 
 
+def _columns(
+    blocks: Sequence[Block], counts: Sequence[int]
+) -> tuple[FloatArray, FloatArray, Any, Any, Any]:
+    """Return every column's TDB (whole, fraction) and its segment's init, interval, records."""
+    if len(blocks) == 1:  # scalars broadcast to the same values, without building arrays
+        (block,) = blocks
+        segment = block.segment
+        return block.whole, block.fraction, segment.init, segment.interval, segment.records
+    whole = np.concatenate([b.whole for b in blocks])
+    fraction = np.concatenate([b.fraction for b in blocks])
+    init, interval, records = (np.empty(whole.size), np.empty(whole.size), np.empty(whole.size))
+    start = 0
+    for block, count in zip(blocks, counts, strict=True):
+        stop = start + count
+        init[start:stop] = block.segment.init
+        interval[start:stop] = block.segment.interval
+        records[start:stop] = block.segment.records
+        start = stop
+    return whole, fraction, init, interval, records
+
+
 def evaluate(
     blocks: Sequence[Block], velocity: bool = False
 ) -> tuple[FloatArray, FloatArray | None]:
     """Return positions (3, N) in AU and, if asked, velocities in AU/day, blocks in order."""
     counts = [b.whole.size for b in blocks]
-    whole = np.concatenate([b.whole for b in blocks])
-    fraction = np.concatenate([b.fraction for b in blocks])
-    init = np.repeat([b.segment.init for b in blocks], counts)
-    interval = np.repeat([b.segment.interval for b in blocks], counts)
-    records = np.repeat([b.segment.records for b in blocks], counts)
+    whole, fraction, init, interval, records = _columns(blocks, counts)
 
     # Keeping fractions strictly separate from whole numbers (as jplephem does).
     index1, offset1 = np.divmod((whole - _T0) * _S_PER_DAY - init, interval)
@@ -75,8 +92,9 @@ def evaluate(
     if (index < 0).any() or (index > records).any():
         raise ValueError("instant outside the DE421 segments (1899-07-29 to 2053-10-09)")
     last = index == records  # the very end of a segment belongs to its last record
-    index[last] -= 1
-    offset[last] += interval[last]
+    if last.any():
+        index[last] -= 1
+        offset[last] += np.broadcast_to(interval, last.shape)[last]
 
     # Gather each column's coefficients; shorter series are padded with leading zero terms,
     # which leave Clenshaw's recurrence at exactly 0.0 until their first real term.
