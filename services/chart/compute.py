@@ -85,7 +85,7 @@ def _charts(
 ) -> list[Chart]:
     """Compute the charts of resolved births in one batch."""
     t_birth = _birth_times(instants)
-    t_design = ephemeris.design_times(t_birth, ephemeris.sun_longitudes(t_birth))
+    t_design = ephemeris.design_times(t_birth)
     # One pass over both moments: each body costs one ephemeris call, whatever the batch.
     both = ephemeris.longitudes(ephemeris.join_times(t_birth, t_design))
     personality, design = both[: len(instants)], both[len(instants) :]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 from skyfield.api import Loader
 from skyfield.nutationlib import iau2000a_radians, iau2000b_radians
 from skyfield.relativity import rmasses
@@ -183,18 +183,18 @@ def _wrap(degrees: FloatArray) -> FloatArray:
 class _SunSearch:
     """Secant iterations on the Sun's apparent longitude, vectorised over a batch."""
 
-    def __init__(self, t_birth: Time, birth_sun: ArrayLike) -> None:
+    def __init__(self, t_birth: Time) -> None:
         self.ts = timescale()
         self.whole = np.asarray(t_birth.whole, dtype=np.float64)
         self.fraction = np.asarray(t_birth.tt_fraction, dtype=np.float64)
-        target = np.asarray(birth_sun, dtype=np.float64) - DESIGN_ARC_DEGREES
-        self.target: FloatArray = target % 360.0
-        if self.target.shape != self.whole.shape:
-            raise ValueError("birth_sun must have one longitude per birth instant")
-        self.days = np.full(self.whole.size, -DESIGN_ARC_DEGREES / MEAN_SUN_RATE)
-        self.rate = np.full(self.whole.size, MEAN_SUN_RATE)
+        n = self.whole.size
+        self.days = np.full(n, -DESIGN_ARC_DEGREES / MEAN_SUN_RATE)
+        self.rate = np.full(n, MEAN_SUN_RATE)
         self.nutation: tuple[FloatArray, FloatArray] | None = None
-        self.error = self._error_at(self.days, np.arange(self.whole.size))
+        # The Sun at birth (which sets the target) and at the first guess, in one evaluation.
+        sun = sun_longitudes(join_times(t_birth, self.time(self.days)))
+        self.target: FloatArray = (sun[:n] - DESIGN_ARC_DEGREES) % 360.0
+        self.error = _wrap(sun[n:] - self.target)
 
     def time(self, days: FloatArray, index: NDArray[np.intp] | slice = _ALL) -> Time:
         """Return the instants `days` after birth, with the nutation model in use."""
@@ -233,14 +233,14 @@ class _SunSearch:
         self.error = self._error_at(self.days, np.arange(self.whole.size))
 
 
-def design_times(t_birth: Time, birth_sun: ArrayLike) -> Time:
+def design_times(t_birth: Time) -> Time:
     """Return, per birth, the latest instant before it when the Sun was 88 degrees behind."""
     # Secant iterations on the whole batch until every chart is within
     # DESIGN_TOLERANCE_DEGREES of the Sun's apparent longitude (a hundredth of a second).
     # The search runs with IAU 2000B nutation (within 3 mas of 2000A, 15x cheaper), then
     # polishes with 2000A evaluated once: the last steps move the instants by well under a
     # second, over which the nutation changes by less than a microarcsecond.
-    search = _SunSearch(_as_array_time(t_birth), birth_sun)
+    search = _SunSearch(_as_array_time(t_birth))
     search.refine(DESIGN_TOLERANCE_DEGREES / 10)
     search.use_full_nutation()
     search.refine(DESIGN_TOLERANCE_DEGREES)
