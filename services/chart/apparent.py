@@ -214,7 +214,7 @@ def _longitudes(sky: Sky, t: Instants, bodies: Sequence[Chain], at_t: _AtInstant
     return _ecliptic_longitude(rotation, position).reshape(copies, n)
 
 
-def true_node_longitudes(sky: Sky, t: Instants, at_t: _AtInstants) -> FloatArray:
+def _true_node_longitudes(sky: Sky, t: Instants, at_t: _AtInstants) -> FloatArray:
     """Return the Moon's osculating ascending node in the ecliptic of date, degrees."""
     # skyfield's (moon - earth) sums -Earth, -EMB, +EMB, +Moon in that order.
     emb, earth = sky.earth
@@ -234,4 +234,4 @@ def longitudes_with_node(
 ) -> tuple[FloatArray, FloatArray]:
     """Return the bodies' (B, N) apparent longitudes and the (N,) true node longitudes."""
     at_t = _AtInstants(sky, bodies, t, node=True)
-    return _longitudes(sky, t, bodies, at_t), true_node_longitudes(sky, t, at_t)
+    return _longitudes(sky, t, bodies, at_t), _true_node_longitudes(sky, t, at_t)
