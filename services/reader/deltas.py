@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Awaitable
@@ -40,19 +41,44 @@ class DeltaCoalescer:
         # A retried attempt writes other text: its deltas get ids of their own (else
         # JetStream's dedup would drop them and readers would mix two attempts' text).
         self.attempt = secrets.token_hex(4)
+        self._publishing: asyncio.Future[None] | None = None  # the delta being published
 
     async def add(self, text: str) -> None:
+        """Take a chunk; never waits for the bus.
+
+        A due delta is published by a task of its own, so the LLM stream keeps
+        being read meanwhile, and what arrives before that task runs (the rest
+        of the same network read, often the whole answer) joins the same delta.
+        """
         self._buffer.append(text)
         self._size += len(text)
-        if self._size >= self._max_chars or time.monotonic() - self._last >= self._interval_s:
-            await self.flush()
+        if self._publishing is not None and self._publishing.done():
+            self._publishing.result()  # a failed publish fails the attempt
+            self._publishing = None
+        due = self._size >= self._max_chars or time.monotonic() - self._last >= self._interval_s
+        if due and self._publishing is None:
+            self._publishing = asyncio.ensure_future(self._publish_buffer())
 
     async def flush(self) -> None:
-        if not self._buffer:
-            return
+        """Publish everything taken so far, in order; raises if a publish failed."""
+        if self._publishing is not None:
+            publishing, self._publishing = self._publishing, None
+            await publishing
+        await self._publish_buffer()
+
+    def abandon(self) -> None:
+        """Publish nothing more: the reading was cancelled, or the attempt failed."""
+        if self._publishing is not None:
+            self._publishing.cancel()
+            self._publishing = None
+        self._buffer.clear()
+
+    async def _publish_buffer(self) -> None:
         if self._after is not None:
             await self._after
             self._after = None
+        if not self._buffer:
+            return
         text = "".join(self._buffer)
         self._buffer.clear()
         self._size = 0
@@ -61,6 +87,6 @@ class DeltaCoalescer:
             attempt=self.attempt,
         )  # fmt: skip
         part = f"{self.attempt}.{self._index}"
-        await self._publisher.publish(make_event(delta, source=SOURCE, part=part))
         self._index += 1
         self._last = time.monotonic()
+        await self._publisher.publish(make_event(delta, source=SOURCE, part=part))

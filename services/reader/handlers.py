@@ -83,6 +83,7 @@ class ReadingWriter:
         try:
             gen = await self._generate(data, deltas)
         except BaseException as exc:
+            deltas.abandon()
             await _settled(announced)
             if isinstance(exc, Exception) and self._is_cancelled(data):
                 return _skip(data, "after a failed call")  # nobody wants it any more
@@ -94,6 +95,7 @@ class ReadingWriter:
         await _settled(call.announced)
         await call.announced  # a failed announcement fails the attempt (retried on the bus)
         if gen is None:
+            call.deltas.abandon()
             return _skip(data, "while writing")
         await call.deltas.flush()
         if self._is_cancelled(data):
