@@ -19,8 +19,7 @@ from typing import Any
 import httpx2
 import openai
 import orjson
-from openai import AsyncOpenAI, AsyncStream
-from openai.types.chat import ChatCompletionChunk
+from openai import AsyncOpenAI
 
 from services.reader.agents import build_prompt
 from services.reader.limiter import SharedLimiter
@@ -37,7 +36,6 @@ from shared.metrics import (
 )
 from shared.settings import ReaderSettings
 
-_CHUNKS = AsyncStream[ChatCompletionChunk]  # what the SDK wraps the streamed answer in
 EXPECTED_COMPLETION_TOKENS = 1200  # reserved against READER_TPM until usage is known
 
 
@@ -112,26 +110,22 @@ class OpenAIProvider:
         model = self.model
         try:
             async with asyncio.timeout(self._total_timeout_s):
-                # The SDK sends the request (auth, base URL, pool, status errors) through
-                # its generic `post`, as for any endpoint: what its typed `create` adds is a
-                # type-driven transform of the params, and its stream parses every line
-                # into a pydantic object; at a thousand calls in flight those were most of
-                # the replica's CPU. The body is the one `create` would send; the lines of
-                # the stream are parsed here. Closed on every way out (an error, a
-                # timeout, a cancelled reading), so an abandoned call releases its
-                # connection and the provider stops at once.
-                stream = await self._client.post(
-                    "/chat/completions",
-                    cast_to=ChatCompletionChunk,
-                    body={"model": self.model, "messages": messages, "stream": True,
-                          "stream_options": {"include_usage": True}},
+                # The SDK sends the request (auth, base URL, pool, status errors); what it
+                # spends most CPU on at a thousand calls in flight is skipped: the messages
+                # (plain strings already) go in `extra_body` rather than through its
+                # type-driven transform of the params (a fifth of the replica's CPU), and
+                # the stream's lines are parsed here instead of into a pydantic object
+                # each (another fifth). The body sent is the same.
+                # Closed on every way out (an error, a timeout, a cancelled reading), so
+                # an abandoned call releases its connection and the provider stops at once.
+                async with self._client.chat.completions.with_streaming_response.create(
+                    model=self.model,
+                    messages=[],  # replaced by extra_body["messages"]
                     stream=True,
-                    stream_cls=_CHUNKS,
-                )  # fmt: skip
-                async with stream:
-                    response = stream.response
+                    extra_body={"messages": messages, "stream_options": {"include_usage": True}},
+                ) as response:
                     await self._heed_limit_headers(response.headers)
-                    async for line in response.aiter_lines():
+                    async for line in response.iter_lines():
                         chunk = _data_of(line)
                         if chunk is None:
                             continue
