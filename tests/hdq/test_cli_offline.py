@@ -23,6 +23,14 @@ from tests.hdq.helpers import run
 # -- the SSE reader ------------------------------------------------------------------------
 
 
+BERLIN = ["--date", "1990-01-01", "--time", "12:00", "--place", "Berlin"]
+
+
+def signed_in(url: str) -> list[str]:
+    """Both services at `url` (the fake serves both), with the key the fake expects."""
+    return ["--intake", url, "--status", url, "--api-key", "secret"]
+
+
 def _parse(text: str) -> tuple[list[SseEvent], SseParser]:
     parser = SseParser()
     events = []
@@ -116,9 +124,7 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_an_unreachable_service_exits_3_with_a_clear_message() -> None:
     down = f"http://127.0.0.1:{free_port()}"
-    result = run(
-        "--intake", down, "submit", "--date", "1990-01-01", "--time", "12:00", "--place", "Berlin"
-    )
+    result = run("--intake", down, "submit", *BERLIN)
     assert result.code == 3
     assert result.err.strip() == (
         f"error: cannot reach the intake service at {down}: connection refused (is it running?)"
@@ -282,20 +288,10 @@ def test_the_key_is_sent_and_a_503_retried_with_the_same_idempotency_key(
 ) -> None:
     state, url = fake
     result = run(
-        "--intake",
-        url,
-        "--status",
-        url,
-        "--api-key",
-        "secret",
+        *signed_in(url),
         "--json",
         "submit",
-        "--date",
-        "1990-01-01",
-        "--time",
-        "12:00",
-        "--place",
-        "Berlin",
+        *BERLIN,
     )
     assert result.code == 0, result
     assert result.json()["events_url"] == f"{url}/v1/readings/r1/events"  # resolved
@@ -324,19 +320,9 @@ def test_watch_resumes_a_dropped_stream_and_renders_live(fake: tuple[Fake, str])
     state, url = fake
     state.unavailable_first = False
     result = run(
-        "--intake",
-        url,
-        "--status",
-        url,
-        "--api-key",
-        "secret",
+        *signed_in(url),
         "submit",
-        "--date",
-        "1990-01-01",
-        "--time",
-        "12:00",
-        "--place",
-        "Berlin",
+        *BERLIN,
         "--watch",
         terminal=True,
     )
@@ -356,19 +342,9 @@ def test_watch_without_a_terminal_prints_stages_then_the_result(fake: tuple[Fake
     state, url = fake
     state.unavailable_first = False
     result = run(
-        "--intake",
-        url,
-        "--status",
-        url,
-        "--api-key",
-        "secret",
+        *signed_in(url),
         "submit",
-        "--date",
-        "1990-01-01",
-        "--time",
-        "12:00",
-        "--place",
-        "Berlin",
+        *BERLIN,
         "--watch",
     )
     assert result.code == 0, result
