@@ -188,12 +188,14 @@ def ops_operations() -> list[Operation]:
 def build_document(
     *,
     title: str,
-    version: str,
     description: str,
     operations: Iterable[Operation],
     tags: Mapping[str, str] | None = None,
+    version: str | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of `operations`, component schemas from their models."""
+    """The OpenAPI 3.1 document of `operations`, component schemas from their models.
+
+    `version` defaults to the installed project's (`package_version`)."""
     ops = list(operations)
     refs = _ModelRefs()
     for op in ops:
@@ -216,7 +218,7 @@ def build_document(
         "openapi": OPENAPI_VERSION,
         "info": {
             "title": title,
-            "version": version,
+            "version": version or package_version(),
             "description": description,
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },

@@ -16,7 +16,6 @@ from shared.openapi import (
     api_errors,
     build_document,
     ops_operations,
-    package_version,
 )
 
 TITLE: Final = "hd-pipeline intake"
@@ -68,7 +67,6 @@ def document() -> dict[str, Any]:
     """The intake document (built once; callers must not change it)."""
     return build_document(
         title=TITLE,
-        version=package_version(),
         description=DESCRIPTION,
         operations=operations(),
         tags={"readings": "Request readings.", "ops": "Health, metrics, documentation."},

@@ -27,7 +27,6 @@ from shared.openapi import (
     api_errors,
     build_document,
     ops_operations,
-    package_version,
     problem_answer,
 )
 
@@ -191,7 +190,6 @@ def document() -> dict[str, Any]:
     """The status document (built once; callers must not change it)."""
     return build_document(
         title=TITLE,
-        version=package_version(),
         description=DESCRIPTION,
         operations=operations(),
         tags=TAGS,
