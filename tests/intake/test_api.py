@@ -10,12 +10,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from nats.js import JetStreamContext
 
-from services.intake.api import routes
 from shared import names
-from shared.bus.publish import Publisher
 from shared.events.registry import decode
-from shared.http import api_app
 from shared.settings import IntakeSettings
+from tests.intake.helpers import intake_app
 
 pytestmark = pytest.mark.integration
 
@@ -29,9 +27,7 @@ GOOD = {
 @pytest.fixture
 async def client(js: JetStreamContext) -> AsyncIterator[TestClient[Any, Any]]:
     settings = IntakeSettings(status_base_url="http://status.example")
-    app = api_app("intake", settings)
-    app.add_routes(routes(settings, Publisher(js, service="intake"), js))
-    async with TestClient(TestServer(app)) as c:
+    async with TestClient(TestServer(intake_app(settings, js))) as c:
         yield c
 
 
@@ -126,9 +122,7 @@ async def test_past_capacity_intake_sheds_with_503_not_a_queue(js) -> None:
     import asyncio
 
     settings = IntakeSettings(intake_max_in_flight=1)
-    app = api_app("intake", settings)
-    app.add_routes(routes(settings, Publisher(js, service="intake"), js))
-    async with TestClient(TestServer(app)) as c:
+    async with TestClient(TestServer(intake_app(settings, js))) as c:
 
         async def post() -> int:
             resp = await c.post("/v1/readings", json=GOOD)

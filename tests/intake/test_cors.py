@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,12 +10,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from nats.js import JetStreamContext
 
-from services.intake.api import routes
-from shared.bus.publish import Publisher
 from shared.cors import cors_middleware
-from shared.http import api_app, middlewares
+from shared.http import middlewares
 from shared.problem import problem
 from shared.settings import IntakeSettings
+from tests.intake.helpers import Serve, intake_app
 
 PAGE = "http://127.0.0.1:8081"
 OTHER = "https://evil.example"
@@ -40,22 +39,16 @@ ClientFactory = Callable[..., Any]
 
 
 @pytest.fixture
-async def make_client() -> AsyncIterator[ClientFactory]:
+def make_client(serve: Serve) -> ClientFactory:
     """An app shaped like intake (CORS outermost, then observe) with a fake POST route."""
-    clients: list[TestClient[Any, Any]] = []
 
     async def make(origins: list[str], **options: Any) -> TestClient[Any, Any]:
         app = web.Application(middlewares=middlewares("intake"))
         app.middlewares.insert(0, cors_middleware(origins, **options))
         app.router.add_post("/v1/readings", fake_create)
-        client = TestClient(TestServer(app))
-        await client.start_server()
-        clients.append(client)
-        return client
+        return await serve(app)
 
-    yield make
-    for client in clients:
-        await client.close()
+    return make
 
 
 async def test_preflight_from_an_allowed_origin(make_client) -> None:
@@ -159,9 +152,7 @@ async def test_any_origin_with_a_star(make_client) -> None:
 async def test_the_real_intake_route_with_cors(js: JetStreamContext) -> None:
     """Wired the way the runner wires it: CORS first, then the guard rails, then the routes."""
     settings = IntakeSettings(cors_origins=PAGE, status_base_url=PAGE)
-    app = api_app("intake", settings)
-    app.add_routes(routes(settings, Publisher(js, service="intake"), js))
-    async with TestClient(TestServer(app)) as client:
+    async with TestClient(TestServer(intake_app(settings, js))) as client:
         resp = await client.options("/v1/readings", headers={"Origin": PAGE, **PREFLIGHT})
         assert resp.status == 204
         resp = await client.post("/v1/readings", json=GOOD, headers={"Origin": PAGE})

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from nats.js import JetStreamContext
 from pydantic import SecretStr
 
-from services.intake.api import routes
 from shared import names
 from shared.auth import digest
-from shared.bus.publish import Publisher
 from shared.events.registry import decode
-from shared.http import api_app
 from shared.settings import IntakeSettings
+from tests.intake.helpers import Serve, intake_app
 
 pytestmark = pytest.mark.integration
 
@@ -32,26 +30,12 @@ MakeClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 
 
 @pytest.fixture
-async def make_client(js: JetStreamContext) -> AsyncIterator[MakeClient]:
-    clients: list[TestClient[Any, Any]] = []
-
+def make_client(js: JetStreamContext, serve: Serve) -> MakeClient:
     async def make(**settings: Any) -> TestClient[Any, Any]:
-        s = IntakeSettings(
-            api_keys=SecretStr(
-                settings.pop("api_keys", f"a={KEY_A},b=sha256:{digest(KEY_B).hex()}")
-            ),
-            **settings,
-        )
-        app = api_app("intake", s)
-        app.add_routes(routes(s, Publisher(js, service="intake"), js))
-        client: TestClient[Any, Any] = TestClient(TestServer(app))
-        await client.start_server()
-        clients.append(client)
-        return client
+        keys = SecretStr(settings.pop("api_keys", KEYS))
+        return await serve(intake_app(IntakeSettings(api_keys=keys, **settings), js))
 
-    yield make
-    for c in clients:
-        await c.close()
+    return make
 
 
 async def requested(js: JetStreamContext) -> int:
