@@ -65,7 +65,7 @@ def validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, 
 
 
 def invalid(
-    errors: list[dict[str, str]], detail: str = "see errors for each field"
+    errors: list[dict[str, str]], detail: str | None = "see errors for each field"
 ) -> web.Response:
     """422: the request is not valid; `errors` name each field and why."""
     return problem(422, "Invalid request", detail, kind="validation", errors=errors)

@@ -18,6 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from services.status.access import may_see, owned_request
 from services.status.live import OVERFLOW, LiveHub
+from services.status.params import int_param
 from services.status.states import TERMINAL_EVENTS
 from services.status.views import (
     ReadingPage,
@@ -34,7 +35,7 @@ from shared.etag import etag_of, matches
 from shared.http import Handler
 from shared.logging import get_logger
 from shared.metrics import SSE_CLIENTS, SSE_DELIVERY_LAG_SECONDS
-from shared.problem import problem, reading_not_found
+from shared.problem import invalid, problem, reading_not_found
 from shared.settings import StatusSettings
 
 log = get_logger(__name__)
@@ -87,39 +88,22 @@ class StatusApi:
     async def list_readings(self, request: web.Request) -> web.Response:
         user_id = request.query.get("user_id")
         if not user_id:
-            return problem(
-                422,
-                "Invalid request",
-                kind="validation",
-                errors=[{"field": "user_id", "message": "required"}],
-            )
+            return invalid([{"field": "user_id", "message": "required"}], detail=None)
         try:
             _USER_ID.validate_python(user_id)
         except ValidationError:
-            return problem(
-                422,
-                "Invalid request",
-                kind="validation",
-                errors=[{"field": "user_id", "message": "1-200 characters, no control characters"}],
+            return invalid(
+                [{"field": "user_id", "message": "1-200 characters, no control characters"}],
+                detail=None,
             )
-        try:
-            limit = int(request.query.get("limit", "20"))
-        except ValueError:
-            limit = 0
-        if not 1 <= limit <= 100:
-            return problem(
-                422,
-                "Invalid request",
-                kind="validation",
-                errors=[{"field": "limit", "message": "must be an integer 1-100"}],
-            )
+        errors: list[dict[str, str]] = []
+        limit = int_param(request, "limit", 1, 100, errors) or 20
+        if errors:
+            return invalid(errors, detail=None)
         cursor = _decode_cursor(request.query.get("cursor"))
         if request.query.get("cursor") and cursor is None:
-            return problem(
-                422,
-                "Invalid request",
-                kind="validation",
-                errors=[{"field": "cursor", "message": "not a cursor from this API"}],
+            return invalid(
+                [{"field": "cursor", "message": "not a cursor from this API"}], detail=None
             )
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(

@@ -15,10 +15,11 @@ from aiohttp import web
 from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
 
+from services.status.params import int_param
 from shared import names
 from shared.auth import tenant_of
 from shared.bus.topology import CHART, READER, STATUS
-from shared.problem import problem
+from shared.problem import invalid
 
 STAGES = {"chart": CHART.durable, "reader": READER.durable, "status": STATUS.durable}
 WINDOW_MINUTES = 15
@@ -143,11 +144,10 @@ class OperationsApi:
 
     async def dead_letters(self, request: web.Request) -> web.Response:
         errors: list[dict[str, str]] = []
-        limit = _int_param(request, "limit", 1, 500, errors) or 50
-        before = _int_param(request, "before", 1, 2**63 - 1, errors)
+        limit = int_param(request, "limit", 1, 500, errors) or 50
+        before = int_param(request, "before", 1, 2**63 - 1, errors)
         if errors:
-            return problem(422, "Invalid request", "see errors for each field",
-                           kind="validation", errors=errors)  # fmt: skip
+            return invalid(errors)
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(
                 """SELECT id, stream_seq, subject, reading_id, stage, code, message, raw_excerpt,
@@ -164,23 +164,6 @@ class OperationsApi:
             next_before=rows[limit - 1]["id"] if len(rows) > limit else None,
         )
         return web.Response(text=page.model_dump_json(), content_type="application/json")
-
-
-def _int_param(
-    request: web.Request, name: str, low: int, high: int, errors: list[dict[str, str]]
-) -> int | None:
-    """The integer query parameter `name` (None when absent); a bad one is added to `errors`."""
-    raw = request.query.get(name)
-    if raw is None:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        errors.append({"field": name, "message": f"must be an integer {low}-{high}"})
-        return None
-    return value
 
 
 def _round(value: float | None) -> float | None:
