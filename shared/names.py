@@ -21,6 +21,14 @@ def subject_for(event_type: str, reading_id: str) -> str:
     return f"{SUBJECT_PREFIX}.{event_type}.{reading_id}"
 
 
+def parse_subject(subject: str) -> tuple[str, str] | None:
+    """(event type, reading id) of a subject `subject_for` built; None for any other shape."""
+    parts = subject.split(".")
+    if len(parts) < 3:
+        return None
+    return ".".join(parts[1:-1]), parts[-1]
+
+
 def subject_filter(event_type: str) -> str:
     """The filter that matches every event of `event_type`, whatever the reading."""
     return f"{SUBJECT_PREFIX}.{event_type}.*"

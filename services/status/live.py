@@ -129,9 +129,10 @@ class LiveHub:
 
     async def _on_msg(self, msg: Msg) -> None:
         # `hd.<type>.<reading id>`: routed by its subject, decoded only if someone listens.
-        type_, _, reading_id = msg.subject.split(".", 1)[1].rpartition(".")
-        if not reading_id or type_ not in CONTRACTS:
+        parsed = names.parse_subject(msg.subject)
+        if parsed is None or not parsed[1] or parsed[0] not in CONTRACTS:
             return
+        type_, reading_id = parsed
         self.publish(reading_id, LiveEvent(msg.metadata.sequence.stream, type_, msg.data))
 
     def publish(self, reading_id: str, event: LiveEvent) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from services.status.states import BY_EVENT, STAGE_COLUMN
+from shared import names
 from shared.bus.consumer import Delivered, Poison
 
 _UPSERT_READING = """
@@ -151,7 +152,8 @@ async def apply_batch(pool: asyncpg.Pool, batch: Sequence[Delivered]) -> None:
 
 async def record_poison(pool: asyncpg.Pool, poison: Poison) -> None:
     """Keep an event nobody can read, with the reason and the start of its bytes."""
-    reading_id = poison.subject.rsplit(".", 1)[-1] if poison.subject.count(".") >= 2 else None
+    parsed = names.parse_subject(poison.subject)
+    reading_id = parsed[1] if parsed is not None else None
     excerpt = poison.raw[:RAW_EXCERPT_BYTES].decode("utf-8", errors="replace")
     async with pool.acquire() as conn:
         await conn.execute(

@@ -359,7 +359,7 @@ class ConsumeLoop:
         await self._publisher.publish(self._on_failure(event.subject, version, code, message))
 
     async def _dead(self, msg: Msg, poison: PoisonEvent) -> None:
-        reading_id = msg.subject.rsplit(".", 1)[-1]
+        parsed = names.parse_subject(msg.subject)
         log.error("poison event dead-lettered", subject=msg.subject, code=poison.code,
                   reason=poison.reason)  # fmt: skip
         try:
@@ -367,9 +367,9 @@ class ConsumeLoop:
                 await self._on_poison(
                     Poison(msg.subject, _stream_seq(msg), poison.code, poison.reason, msg.data)
                 )
-            if self._on_failure is not None and msg.subject.count(".") >= 2:
+            if self._on_failure is not None and parsed is not None:
                 await self._publisher.publish(
-                    self._on_failure(reading_id, 1, poison.code, poison.reason)
+                    self._on_failure(parsed[1], 1, poison.code, poison.reason)
                 )
         except Exception as exc:
             # Not recorded yet: keep the message and try again later rather than lose it.
@@ -422,6 +422,5 @@ def _type_of(msg: Msg) -> str:
     """The event type from a subject (`hd.<type>.<id>`), bounded to the known set."""
     from shared.events.registry import CONTRACTS
 
-    parts = msg.subject.split(".")
-    t = ".".join(parts[1:-1]) if len(parts) >= 3 else ""
-    return t if t in CONTRACTS else "unknown"
+    parsed = names.parse_subject(msg.subject)
+    return parsed[0] if parsed is not None and parsed[0] in CONTRACTS else "unknown"
