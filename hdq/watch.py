@@ -18,18 +18,11 @@ from typing import Any, Protocol
 from hdq.client import Client, retry_delay
 from hdq.errors import ApiError, Unreachable
 from hdq.sse import SseEvent, SseParser, read_events
+from services.status.states import BY_EVENT, TERMINAL_EVENTS
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
-TERMINAL_EVENTS = frozenset({"reading.generated", "reading.failed", "reading.cancelled"})
-# What each event moves a reading to (as the status service projects it).
-STAGE_OF_EVENT: dict[str, tuple[str, int]] = {
-    "reading.requested": ("queued", 10),
-    "chart.calculated": ("chart_ready", 40),
-    "reading.started": ("generating", 60),
-    "reading.generated": ("completed", 100),
-    "reading.failed": ("failed", 100),
-    "reading.cancelled": ("cancelled", 100),
-}
+# What each event moves a reading to: the status service's own table.
+STAGE_OF_EVENT: dict[str, tuple[str, int]] = {t: (s.status, s.rank) for t, s in BY_EVENT.items()}
 MAX_FAILURES = 8  # consecutive connection failures (or empty streams) before giving up
 POLL_INTERVAL_S = 0.5
 
