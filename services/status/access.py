@@ -7,6 +7,9 @@ chart projected ahead of its request) the request is looked up on the bus.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import asyncpg
 from nats.js import JetStreamContext
 
@@ -24,6 +27,10 @@ async def owned_request(
     return stored
 
 
+# The columns `owns` decides from; a route that reads the reading anyway selects them too.
+OWNER_COLUMNS = "r.tenant, r.requested_at IS NOT NULL AS known"
+
+
 async def may_see(
     pool: asyncpg.Pool, js: JetStreamContext, reading_id: str, tenant: str | None
 ) -> bool:
@@ -32,9 +39,15 @@ async def may_see(
         return False
     async with pool.acquire() as conn:
         row = await conn.fetchrow(
-            "SELECT tenant, requested_at IS NOT NULL AS known FROM readings WHERE id = $1",
-            reading_id,
+            f"SELECT {OWNER_COLUMNS} FROM readings r WHERE id = $1", reading_id
         )
+    return await owns(js, reading_id, tenant, row)
+
+
+async def owns(
+    js: JetStreamContext, reading_id: str, tenant: str | None, row: Mapping[str, Any] | None
+) -> bool:
+    """Whether `tenant` owns the reading, given its projected `OWNER_COLUMNS` (or None)."""
     if row is not None and row["known"]:
         return bool(row["tenant"] == tenant)
     return await owned_request(js, reading_id, tenant) is not None

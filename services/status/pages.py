@@ -21,14 +21,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 import asyncpg
 from aiohttp import web
 from nats.js import JetStreamContext
 from yarl import URL
 
-from services.status.access import may_see
+from services.status.access import OWNER_COLUMNS, owns
 from services.status.bodygraph_svg import render_bodygraph
 from shared.auth import tenant_of
 from shared.bus.lookup import plausible_id
@@ -76,13 +76,13 @@ async def load_chart_json(pool: asyncpg.Pool, reading_id: str) -> str | None:
     return chart
 
 
-async def load_reading_state(pool: asyncpg.Pool, reading_id: str) -> tuple[str, str | None] | None:
-    """(status, error JSON) of a projected reading, or None when the projection lacks it."""
-    async with pool.acquire() as conn:
-        row = await conn.fetchrow(
-            "SELECT status, error::text AS error FROM readings WHERE id = $1", reading_id
-        )
-    return None if row is None else (row["status"], row["error"])
+# Everything the bodygraph route needs, in one query: who owns the reading, its state,
+# and its chart (a chart may be projected before its request, so neither row is assumed).
+_BODYGRAPH = f"""
+SELECT {OWNER_COLUMNS}, r.id IS NOT NULL AS projected, r.status, r.error::text AS error,
+       (SELECT chart::text FROM charts WHERE reading_id = $1) AS chart
+FROM (SELECT 1) one LEFT JOIN readings r ON r.id = $1
+"""
 
 
 @functools.lru_cache(maxsize=RENDER_CACHE_SIZE)
@@ -145,27 +145,27 @@ class DemoPages:
         reading_id = request.match_info["id"]
         if not plausible_id(reading_id):
             return reading_not_found(reading_id)
-        if self._js is not None and not await may_see(
-            self._pool, self._js, reading_id, tenant_of(request)
-        ):
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(_BODYGRAPH, reading_id)
+        assert row is not None  # the outer join always yields its one row
+        if self._js is not None and not await owns(self._js, reading_id, tenant_of(request), row):
             return reading_not_found(reading_id)  # another tenant's reading: as if it did not exist
-        chart_json = await load_chart_json(self._pool, reading_id)
-        if chart_json is None:
-            return await self._no_chart(reading_id)
-        svg, etag = _render(chart_json)
+        if row["chart"] is None:
+            return self._no_chart(reading_id, row)
+        svg, etag = _render(row["chart"])
         headers = {"ETag": etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
         if matches(request, etag):
             return web.Response(status=304, headers=headers)
         return web.Response(body=svg, content_type=SVG_CONTENT_TYPE, charset="utf-8",
                             headers=headers)  # fmt: skip
 
-    async def _no_chart(self, reading_id: str) -> web.Response:
-        state = await load_reading_state(self._pool, reading_id)
-        if state is None:
-            if self._js is None:  # without the bus only the projection could tell
-                return reading_not_found(reading_id)
-            state = ("queued", None)  # `may_see` found its request on the bus: not projected yet
-        status, error = state
+    def _no_chart(self, reading_id: str, row: Mapping[str, Any]) -> web.Response:
+        if row["projected"]:
+            status, error = row["status"], row["error"]
+        elif self._js is None:  # without the bus only the projection could tell
+            return reading_not_found(reading_id)
+        else:  # `owns` found its request on the bus: not projected yet
+            status, error = "queued", None
         if status == "failed":
             reason = _error_message(error)
             return problem(
