@@ -12,6 +12,7 @@ from typing import Annotated
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.bus.lookup import READING_ID_PATTERN
 from shared.events.birth import TEXT_PATTERN
 from shared.events.reading_requested import Agent, Language
 from shared.idempotency import KEY_PATTERN, REPLAYED_HEADER
@@ -21,7 +22,7 @@ ReadingId = Annotated[
     Field(
         min_length=1,
         max_length=64,
-        pattern=r"^[A-Za-z0-9_-]+$",
+        pattern=READING_ID_PATTERN,
         description="A reading id; anything else is answered 404.",
     ),
 ]

@@ -9,8 +9,9 @@ the reading's latest request.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
@@ -26,9 +27,14 @@ class StoredEvent:
     event: Envelope[Any]
 
 
+READING_ID_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}$"
+"""What a reading id can be: a subject token (and what the API documents as `ReadingId`)."""
+_READING_ID = re.compile(READING_ID_PATTERN)
+
+
 def plausible_id(reading_id: str) -> bool:
     """Whether `reading_id` can be a subject token (and so a reading id at all)."""
-    return 0 < len(reading_id) <= 64 and all(c.isalnum() or c in "-_" for c in reading_id)
+    return _READING_ID.fullmatch(reading_id) is not None
 
 
 async def last_event(js: JetStreamContext, event_type: str, reading_id: str) -> StoredEvent | None:
