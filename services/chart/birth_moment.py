@@ -15,8 +15,6 @@ from services.chart.place import resolve_place
 from shared.events.birth import FIRST_SUPPORTED_DATE, LAST_SUPPORTED_DATE, BirthInput
 from shared.events.chart import ResolvedBirth, ResolvedPlace, TimeNote
 
-FIRST_DATE, LAST_DATE = FIRST_SUPPORTED_DATE, LAST_SUPPORTED_DATE
-
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 _MAX_OFFSET = timedelta(hours=15)
 
@@ -120,11 +118,12 @@ def _parse_wall_time(text: str) -> time:
 
 def resolve_birth(birth: BirthInput) -> tuple[datetime, ResolvedBirth]:
     """Resolve place, zone and offset of a birth; returns its UTC instant and the echo."""
-    if not FIRST_DATE <= birth.date <= LAST_DATE:
+    if not FIRST_SUPPORTED_DATE <= birth.date <= LAST_SUPPORTED_DATE:
         raise ChartError(
             "date_out_of_range",
             f"birth date {birth.date.isoformat()} is outside the supported range "
-            f"{FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()} (DE421 ephemeris)",
+            f"{FIRST_SUPPORTED_DATE.isoformat()} to {LAST_SUPPORTED_DATE.isoformat()} "
+            "(DE421 ephemeris)",
         )
     local = datetime.combine(birth.date, _parse_wall_time(birth.time))
     place = resolve_place(birth.place)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -51,11 +52,7 @@ async def handle_batch(
 
 def batch_handler(cancelled: CancelledReadings) -> BatchHandler:
     """`handle_batch` that skips the requests `cancelled` knows about."""
-
-    async def handle(batch: Sequence[Delivered]) -> list[Outputs | BaseException]:
-        return await handle_batch(batch, cancelled)
-
-    return handle
+    return functools.partial(handle_batch, cancelled=cancelled)
 
 
 async def _compute(batch: Sequence[Delivered]) -> list[Outputs | BaseException]:
