@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,16 @@ def service(name: str, infra: Infra, **env: str) -> ServiceProcess:
 def rss_mb(pid: int) -> float:
     proc = psutil.Process(pid)
     return float(proc.memory_info().rss) / 2**20
+
+
+def peak_rss_mb(pid: int | None = None) -> float | None:
+    """Peak resident set size (VmHWM) of `pid`, this process when None, in MiB; None when
+    the process or its /proc entry is gone."""
+    with suppress(OSError):
+        for row in Path(f"/proc/{pid or 'self'}/status").read_text().splitlines():
+            if row.startswith("VmHWM:"):
+                return int(row.split()[1]) / 1024
+    return None
 
 
 def percentiles(values: list[float]) -> dict[str, float]:

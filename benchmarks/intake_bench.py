@@ -50,7 +50,7 @@ import nats
 import psutil
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from benchmarks.infra import rss_mb, write_result
+from benchmarks.infra import peak_rss_mb, rss_mb, write_result
 from shared import names
 from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.process import free_port, stop_process, wait_for_port
@@ -469,7 +469,8 @@ def bench_target(kind: str, args: argparse.Namespace, profile_out: Path | None) 
                       file=sys.stderr)  # fmt: skip
             assert main is not None
             rss = sum(rss_mb(p) for p in [target.pid, *target.more_pids])
-            hwm = _vm_hwm_mb(target.pid)
+            hwm = peak_rss_mb(target.pid)
+            hwm = round(hwm, 1) if hwm is not None else None
             prof: dict[str, Any] = {}
             if kind == "intake" and args.profile_seconds > 0:
                 prof_run, prof = profile(target, args.profile_seconds, args.connections,
@@ -502,14 +503,6 @@ def wait_quiet(timeout_s: float) -> None:
         cores = psutil.cpu_percent(interval=2.0) / 100 * (os.cpu_count() or 1)
         if cores <= QUIET_CORES:
             return
-
-
-def _vm_hwm_mb(pid: int) -> float | None:
-    with contextlib.suppress(OSError):
-        for row in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if row.startswith("VmHWM:"):
-                return round(int(row.split()[1]) / 1024, 1)
-    return None
 
 
 def main(args: argparse.Namespace) -> int:
