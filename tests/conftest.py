@@ -1,14 +1,15 @@
 """Session fixtures: a real NATS server (JetStream) and a real PostgreSQL.
 
 Both start from their wheels on free ports in temporary folders, once per
-test session. `NATS_URL` / `DATABASE_URL` in the environment point the tests
-at existing servers instead. Each test that touches the bus gets a clean
+test session. `TEST_NATS_CLUSTER=3` starts three clustered NATS servers
+instead of one, with every stream at three replicas (`tests/bus.py`).
+`TEST_NATS_URL` / `TEST_DATABASE_URL` in the environment point the tests at
+existing servers instead. Each test that touches the bus gets a clean
 stream; each test that touches the database gets a fresh database.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,29 +18,46 @@ import nats
 import pytest
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 
-from shared import names
-from shared.bus.topology import ensure_stream
+from shared.bus.connect import server_list
+from shared.embedded.nats_cluster import EmbeddedNatsCluster
 from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
 from shared.embedded.process import free_port
+from tests.bus import cluster_size, fresh_stream
 from tests.databases import fresh_database
+
+Nats = EmbeddedNats | EmbeddedNatsCluster
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if cluster_size() > 1:
+        # Before any service or settings object reads it: the whole run at R3.
+        os.environ.setdefault("STREAM_REPLICAS", str(cluster_size()))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    size = cluster_size()
+    return f"NATS: {'one server' if size == 1 else f'a {size}-node cluster'} (TEST_NATS_CLUSTER)"
 
 
 @pytest.fixture(scope="session")
-def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedNats | str]:
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nats | str]:
     if url := os.environ.get("TEST_NATS_URL"):
         yield url
         return
-    server = EmbeddedNats(tmp_path_factory.mktemp("nats"), free_port())
+    server: Nats
+    if cluster_size() > 1:
+        server = EmbeddedNatsCluster(tmp_path_factory.mktemp("nats"), size=cluster_size())
+    else:
+        server = EmbeddedNats(tmp_path_factory.mktemp("nats"), free_port())
     server.start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def nats_url(nats_server: EmbeddedNats | str) -> str:
+def nats_url(nats_server: Nats | str) -> str:
     return nats_server if isinstance(nats_server, str) else nats_server.url
 
 
@@ -68,7 +86,7 @@ async def database_url(postgres_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def nc(nats_url: str) -> AsyncIterator[NATS]:
-    conn = await nats.connect(nats_url)
+    conn = await nats.connect(server_list(nats_url))
     yield conn
     await conn.close()
 
@@ -77,14 +95,7 @@ async def nc(nats_url: str) -> AsyncIterator[NATS]:
 async def js(nc: NATS) -> AsyncIterator[JetStreamContext]:
     """JetStream with the pipeline stream deleted and declared afresh."""
     ctx = nc.jetstream()
-    with contextlib.suppress(NotFoundError):
-        await ctx.delete_stream(names.STREAM)
-    await ensure_stream(ctx)
-    # A stream deleted and re-created at once can still hand back old messages on a
-    # slow disk: purge, and make sure the test starts from nothing.
-    await ctx.purge_stream(names.STREAM)
-    info = await ctx.stream_info(names.STREAM)
-    assert info.state.messages == 0 and info.config.name == names.STREAM
+    await fresh_stream(ctx)
     yield ctx
 
 

@@ -19,7 +19,7 @@ log = get_logger(__name__)
 async def setup(rt: Runtime[Any]) -> None:
     settings: ReaderSettings = rt.settings
     limits = Limits(settings.reader_rpm, settings.reader_tpm, settings.reader_limit_window_s)
-    limiter = await SharedLimiter.create(rt.js, limits)
+    limiter = await SharedLimiter.create(rt.js, limits, settings.stream_replicas)
     provider = select_provider(settings, limiter)
     log.info(
         "reading provider",

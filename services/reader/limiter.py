@@ -36,6 +36,7 @@ from shared.metrics import LLM_LIMITER_WAIT_SECONDS
 log = get_logger(__name__)
 
 BUCKET = "reader_limits"
+KV_STREAM = f"KV_{BUCKET}"  # the stream JetStream keeps the bucket in
 KEY = "llm"
 # A replica can be late to use its slot (a busy event loop). A call later than
 # LATE_FRACTION of a window gives its slot up and takes a new one, and slots are
@@ -71,15 +72,22 @@ class SharedLimiter:
         self._token_gap = span / limits.tpm if limits.tpm else 0.0
 
     @classmethod
-    async def create(cls, js: JetStreamContext, limits: Limits) -> SharedLimiter:
+    async def create(cls, js: JetStreamContext, limits: Limits, replicas: int = 1) -> SharedLimiter:
+        """The limiter on the shared bucket, created (at `replicas`, as the stream) if needed."""
         if not limits.enabled:
             return cls(None, limits)
         try:
             kv = await js.create_key_value(
-                bucket=BUCKET, history=1, description="reader: shared LLM rate limits"
-            )
+                bucket=BUCKET, history=1, replicas=replicas,
+                description="reader: shared LLM rate limits",
+            )  # fmt: skip
         except BadRequestError:
-            kv = await js.key_value(BUCKET)  # another replica created it
+            # It exists: another replica created it, or an earlier run at other replicas.
+            kv = await js.key_value(BUCKET)
+            info = await js.stream_info(KV_STREAM)
+            if info.config.num_replicas != replicas:
+                info.config.num_replicas = replicas
+                await js.update_stream(info.config)
         return cls(kv, limits)
 
     async def acquire(self, tokens: int) -> float:

@@ -11,6 +11,11 @@ from shared.metrics import BUS_CONNECTED
 log = get_logger(__name__)
 
 
+def server_list(url: str) -> list[str]:
+    """`NATS_URL` (one URL, or several comma-separated: a cluster) as nats-py takes it."""
+    return [u.strip() for u in url.split(",") if u.strip()]
+
+
 async def connect(url: str, *, service: str, connect_timeout_s: float = 2.0) -> NATS:
     """Open a connection that keeps reconnecting for as long as the process lives."""
     gauge = BUS_CONNECTED.labels(service)
@@ -27,7 +32,7 @@ async def connect(url: str, *, service: str, connect_timeout_s: float = 2.0) -> 
         log.warning("bus error", error=str(exc))
 
     nc = await nats.connect(
-        servers=[u.strip() for u in url.split(",") if u.strip()],
+        servers=server_list(url),
         name=service,
         connect_timeout=connect_timeout_s,
         max_reconnect_attempts=-1,

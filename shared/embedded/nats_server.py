@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from shared.embedded.process import stop_process, wait_for_port
@@ -22,28 +23,70 @@ def nats_server_binary() -> str:
     return found
 
 
-class EmbeddedNats:
-    """`nats-server -js` on 127.0.0.1:`port`, storing JetStream data under `store_dir`."""
+@dataclass(frozen=True)
+class ClusterMembership:
+    """How one node joins a cluster: its route port and every node's route URL."""
 
-    def __init__(self, store_dir: Path, port: int, log_file: Path | None = None) -> None:
+    name: str
+    port: int
+    routes: tuple[str, ...]
+
+
+class EmbeddedNats:
+    """`nats-server -js` on 127.0.0.1:`port`, storing JetStream data under `store_dir`.
+
+    With `cluster`, the server is one node of a cluster (see `EmbeddedNatsCluster`);
+    with `monitor_port`, it serves the monitoring endpoints (`/healthz`, `/jsz`).
+    """
+
+    def __init__(
+        self,
+        store_dir: Path,
+        port: int,
+        log_file: Path | None = None,
+        *,
+        server_name: str = "hd-embedded",
+        cluster: ClusterMembership | None = None,
+        monitor_port: int | None = None,
+    ) -> None:
         self.store_dir = store_dir
         self.port = port
         self.log_file = log_file or store_dir / "nats-server.log"
+        self.server_name = server_name
+        self.cluster = cluster
+        self.monitor_port = monitor_port
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 15.0) -> None:
-        self.store_dir.mkdir(parents=True, exist_ok=True)
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def command(self) -> list[str]:
         cmd = [
             nats_server_binary(), "--jetstream", "--store_dir", str(self.store_dir),
             "--addr", "127.0.0.1", "--port", str(self.port),
-            "--server_name", "hd-embedded", "--log", str(self.log_file),
+            "--server_name", self.server_name, "--log", str(self.log_file),
         ]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, start_new_session=True)
-        wait_for_port(self.port, self.proc, timeout_s, "nats-server")
+        if self.monitor_port is not None:
+            cmd += ["--http_port", str(self.monitor_port)]
+        if self.cluster is not None:
+            cmd += [
+                "--cluster_name", self.cluster.name,
+                "--cluster", f"nats://127.0.0.1:{self.cluster.port}",
+                "--routes", ",".join(self.cluster.routes),
+            ]  # fmt: skip
+        return cmd
+
+    def start(self, timeout_s: float = 15.0) -> None:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            self.command(), stdin=subprocess.DEVNULL, start_new_session=True
+        )
+        wait_for_port(self.port, self.proc, timeout_s, f"nats-server {self.server_name}")
 
     def stop(self) -> None:
         if self.proc is not None:

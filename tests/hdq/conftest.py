@@ -6,16 +6,14 @@ module here: the CLI only reads and adds readings, so its tests can share it.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 
 import nats
 import pytest
-from nats.js.errors import NotFoundError
 
-from shared import names
-from shared.bus.topology import ensure_stream
+from shared.bus.connect import server_list
 from shared.launcher import Stack, on_free_ports
+from tests.bus import fresh_stream
 from tests.databases import fresh_database
 from tests.e2e.helpers import running
 
@@ -29,13 +27,9 @@ async def module_database_url(postgres_url: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="module")
 async def clean_stream(nats_url: str) -> None:
     """An empty stream, so the stack does not work through other tests' leftovers."""
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(server_list(nats_url))
     try:
-        js = nc.jetstream()
-        with contextlib.suppress(NotFoundError):
-            await js.delete_stream(names.STREAM)
-        await ensure_stream(js)
-        await js.purge_stream(names.STREAM)
+        await fresh_stream(nc.jetstream())
     finally:
         await nc.close()
 

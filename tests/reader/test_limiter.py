@@ -12,13 +12,14 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from services.reader.limiter import BUCKET, Limits, SharedLimiter
+from shared.bus.connect import server_list
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def replicas(nats_url: str) -> AsyncIterator[list[NATS]]:
-    conns = [await nats.connect(nats_url) for _ in range(3)]
+    conns = [await nats.connect(server_list(nats_url)) for _ in range(3)]
     js = conns[0].jetstream()
     with contextlib.suppress(Exception):  # absent on a fresh server
         await js.delete_key_value(BUCKET)

@@ -25,6 +25,7 @@ from shared.bus.topology import (
 from shared.events.envelope import Envelope
 from shared.events.registry import decode
 from tests import factories as f
+from tests.bus import stream_replicas
 
 pytestmark = pytest.mark.integration
 
@@ -56,13 +57,14 @@ async def collect(js: JetStreamContext, subject: str, want: int, timeout: float 
 
 
 async def test_topology_is_idempotent_and_matches_the_declaration(js: JetStreamContext) -> None:
-    await ensure_stream(js)
-    await ensure_stream(js)
+    await ensure_stream(js, stream_replicas())
+    await ensure_stream(js, stream_replicas())
     info = await js.stream_info(names.STREAM)
     declared = stream_config()
     assert info.config.subjects == declared.subjects
     assert info.config.retention == declared.retention
     assert info.config.duplicate_window == declared.duplicate_window
+    assert info.config.num_replicas == stream_replicas()
     for spec in (CHART, READER, STATUS):
         await ensure_consumer(js, spec)
         await ensure_consumer(js, spec)
