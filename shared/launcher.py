@@ -1,4 +1,4 @@
-"""`make run`: the whole product on one machine, as separate processes.
+"""`make run` / `make cluster`: the whole product on one machine, as separate processes.
 
 With no `NATS_URL` / `DATABASE_URL`, starts the embedded NATS server
 (JetStream, data under `$DATA_DIR/nats`) and PostgreSQL (`$DATA_DIR/pg`);
@@ -6,6 +6,14 @@ with them set, uses those. Then starts the four services, supervises them
 (a service that dies is restarted with backoff, a crash loop is reported),
 prints the URLs and a curl example, and on Ctrl-C / SIGTERM stops
 everything: services first (they drain), then the broker and the database.
+
+`--cluster` (`make cluster`) is the production shape on one machine: three
+clustered NATS servers (`$DATA_DIR/nats-cluster/n1..n3`, client ports
+`EMBEDDED_NATS_PORT` and the next two), the stream and the limiter's bucket
+at three replicas, and `SERVICE_REPLICAS` processes per service (default
+two each). Replicas of intake and status share their API port
+(`HTTP_REUSEPORT`) and each has an ops port of its own (`OPS_PORT`) for its
+probes and metrics; replicas of chart and reader each get their own ops port.
 """
 
 from __future__ import annotations
@@ -22,12 +30,15 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from shared.embedded.nats_cluster import EmbeddedNatsCluster
 from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
 from shared.embedded.process import free_port, port_open, stop_process
 from shared.settings import LauncherSettings, describe_error
 
-SERVICES = ("status", "chart", "reader", "intake")
+SERVICES = ("status", "chart", "reader", "intake")  # the order they start in
+HTTP_SERVICES = ("intake", "status")  # replicas share the API port
+CLUSTER_SIZE = 3
 CRASH_LOOP_RESTARTS = 5  # restarts within CRASH_LOOP_WINDOW_S that count as a crash loop
 CRASH_LOOP_WINDOW_S = 60.0
 
@@ -40,13 +51,19 @@ def say(message: str) -> None:
 class ServiceProcess:
     """One service as a supervised child process."""
 
-    name: str
+    name: str  # the service: intake, chart, reader or status
     env: dict[str, str]
-    ops_port: int
+    ops_port: int  # where this process alone answers /readyz and /metrics
+    replica: int = 1
     proc: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
     next_start: float = 0.0
     log_path: Path | None = None  # append stdout and stderr here instead of inheriting them
+
+    @property
+    def key(self) -> str:
+        """`chart` for the first replica, `chart-2` for the second, and so on."""
+        return replica_key(self.name, self.replica)
 
     def start(self) -> None:
         log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
@@ -81,18 +98,30 @@ class ServiceProcess:
             stop_process(self.proc, signal.SIGKILL, 5)
 
 
+def replica_key(name: str, replica: int) -> str:
+    return name if replica == 1 else f"{name}-{replica}"
+
+
 class Stack:
-    """The embedded infrastructure (where needed) plus the four services."""
+    """The embedded infrastructure (where needed) plus the four services' processes.
+
+    `services` holds every process by key: `chart` (the first replica), `chart-2`, ...
+    """
 
     def __init__(
         self,
         settings: LauncherSettings,
         extra_env: dict[str, str] | None = None,
         log_dir: Path | None = None,
+        *,
+        cluster: bool = False,
+        replicas: dict[str, int] | None = None,
     ) -> None:
         self.settings = settings
         self.data_dir = settings.data_dir.resolve()
-        self.nats: EmbeddedNats | None = None
+        self.cluster = cluster
+        self.replicas = replicas or settings.replica_counts(cluster=cluster)
+        self.nats: EmbeddedNats | EmbeddedNatsCluster | None = None
         self.pg: EmbeddedPostgres | None = None
         self.nats_url = settings.nats_url or ""
         self.database_url = (
@@ -101,16 +130,16 @@ class Stack:
         self.extra_env = extra_env or {}
         self.services: dict[str, ServiceProcess] = {}
         self.log_dir = log_dir
+        self._ops_ports_given = 0
 
     def start_infrastructure(self) -> None:
         if not self.nats_url:
-            port = self.settings.embedded_nats_port
-            if port_open(port):
-                raise SystemExit(f"port {port} is taken: set EMBEDDED_NATS_PORT or NATS_URL")
-            self.nats = EmbeddedNats(self.data_dir / "nats", port)
+            self.nats = self._cluster() if self.cluster else self._single_nats()
             self.nats.start()
             self.nats_url = self.nats.url
-            say(f"embedded NATS (JetStream) on {self.nats_url}, data in {self.nats.store_dir}")
+            what = f"{CLUSTER_SIZE}-node cluster" if self.cluster else "one server"
+            say(f"embedded NATS (JetStream, {what}) on {self.nats_url}, "
+                f"data in {self.nats.store_dir}")  # fmt: skip
         if not self.database_url:
             port = self.settings.embedded_pg_port
             if port_open(port):
@@ -119,6 +148,29 @@ class Stack:
             self.pg.start()
             self.database_url = self.pg.url
             say(f"embedded PostgreSQL on 127.0.0.1:{port}, data in {self.pg.pgdata}")
+
+    def _single_nats(self) -> EmbeddedNats:
+        port = self.settings.embedded_nats_port
+        if port_open(port):
+            raise SystemExit(f"port {port} is taken: set EMBEDDED_NATS_PORT or NATS_URL")
+        return EmbeddedNats(self.data_dir / "nats", port)
+
+    def _cluster(self) -> EmbeddedNatsCluster:
+        s = self.settings
+        ports = {
+            "EMBEDDED_NATS_PORT": s.embedded_nats_port,
+            "EMBEDDED_NATS_ROUTE_PORT": s.embedded_nats_route_port,
+            "EMBEDDED_NATS_MONITOR_PORT": s.embedded_nats_monitor_port,
+        }
+        for var, base in ports.items():
+            taken = [p for p in range(base, base + CLUSTER_SIZE) if port_open(p)]
+            if taken:
+                raise SystemExit(f"port {taken[0]} is taken: set {var} or NATS_URL")
+        return EmbeddedNatsCluster(
+            self.data_dir / "nats-cluster",
+            *(list(range(base, base + CLUSTER_SIZE)) for base in ports.values()),
+            size=CLUSTER_SIZE,
+        )
 
     def start_services(self) -> None:
         s = self.settings
@@ -141,15 +193,44 @@ class Stack:
             "DEMO_INTAKE_URL": os.environ.get(
                 "DEMO_INTAKE_URL", f"http://127.0.0.1:{s.intake_port}"
             ),
+            **({"STREAM_REPLICAS": str(CLUSTER_SIZE)} if self.cluster else {}),
             **self.extra_env,
         }
-        ports = {"intake": s.intake_port, "status": s.status_port,
-                 "chart": s.chart_ops_port, "reader": s.reader_ops_port}  # fmt: skip
         for name in SERVICES:
-            log = self.log_dir / f"{name}.log" if self.log_dir else None
-            svc = ServiceProcess(name, env, ports[name], log_path=log)
-            svc.start()
-            self.services[name] = svc
+            for replica in range(1, self.replicas.get(name, 1) + 1):
+                ops_port, own_env = self._ports(name, replica)
+                key = replica_key(name, replica)
+                log = self.log_dir / f"{key}.log" if self.log_dir else None
+                svc = ServiceProcess(name, {**env, **own_env}, ops_port, replica, log_path=log)
+                svc.start()
+                self.services[key] = svc
+
+    def _ports(self, name: str, replica: int) -> tuple[int, dict[str, str]]:
+        """The ops port of one replica, and the environment that gives it its ports."""
+        s = self.settings
+        if name in HTTP_SERVICES:
+            if self.replicas.get(name, 1) == 1:
+                return (s.intake_port if name == "intake" else s.status_port), {}
+            # Several processes on one port: the kernel spreads connections between them;
+            # each answers its own probes and metrics on its ops port.
+            port = self._next_ops_port()
+            return port, {"HTTP_REUSEPORT": "true", "OPS_PORT": str(port)}
+        var = "CHART_OPS_PORT" if name == "chart" else "READER_OPS_PORT"
+        port = s.chart_ops_port if name == "chart" else s.reader_ops_port
+        if replica > 1:
+            port = self._next_ops_port()
+        return port, {var: str(port)}
+
+    def _next_ops_port(self) -> int:
+        base = self.settings.ops_port_base
+        if not base:
+            return free_port()
+        self._ops_ports_given += 1
+        return base + self._ops_ports_given
+
+    def replicas_of(self, name: str) -> list[ServiceProcess]:
+        """Every process of one service, first replica first."""
+        return [svc for svc in self.services.values() if svc.name == name]
 
     def wait_ready(self, timeout_s: float = 60.0) -> bool:
         deadline = time.monotonic() + timeout_s
@@ -170,16 +251,16 @@ class Stack:
                 svc.restarts = [t for t in svc.restarts if t > now - CRASH_LOOP_WINDOW_S]
                 delay = min(30.0, 0.5 * 2 ** len(svc.restarts))
                 svc.next_start = now + delay
-                say(f"{svc.name} exited with code {svc.proc.returncode}; "
+                say(f"{svc.key} exited with code {svc.proc.returncode}; "
                     f"restarting in {delay:.1f}s")  # fmt: skip
                 if len(svc.restarts) >= CRASH_LOOP_RESTARTS:
-                    say(f"CRASH LOOP: {svc.name} died {len(svc.restarts)} times in "
+                    say(f"CRASH LOOP: {svc.key} died {len(svc.restarts)} times in "
                         f"{CRASH_LOOP_WINDOW_S:.0f}s; see its log lines above")  # fmt: skip
             elif now >= svc.next_start:
                 svc.restarts.append(now)
                 svc.next_start = 0.0
                 svc.start()
-                say(f"{svc.name} restarted")
+                say(f"{svc.key} restarted")
 
     def stop(self, drain_timeout_s: float = 35.0) -> None:
         threads = [
@@ -202,19 +283,25 @@ def on_free_ports(data_dir: Path, nats_url: str, database_url: str) -> LauncherS
     return LauncherSettings(
         data_dir=data_dir, nats_url=nats_url, database_url=SecretStr(database_url),
         intake_port=free_port(), status_port=free_port(), chart_ops_port=free_port(),
-        reader_ops_port=free_port(),
+        reader_ops_port=free_port(), ops_port_base=0,
     )  # fmt: skip
 
 
-def banner(s: LauncherSettings) -> str:
+def banner(stack: Stack) -> str:
+    s = stack.settings
     intake = f"http://127.0.0.1:{s.intake_port}"
     status = f"http://127.0.0.1:{s.status_port}"
+    metrics = "  ".join(f":{svc.ops_port}/metrics" for svc in stack.services.values())
+    shape = ", ".join(f"{n} x{len(stack.replicas_of(n))}" for n in ("intake", "chart",
+                                                                   "reader", "status"))  # fmt: skip
+    nats = stack.nats_url
     return f"""
-  Human Design pipeline is up.
+  Human Design pipeline is up ({shape}).
     demo    {status}/                    (open in a browser)
     intake  {intake}/v1/readings        (POST)
     status  {status}/v1/readings/{{id}}   (GET; /events for SSE)
-    metrics {intake}/metrics  {status}/metrics  :{s.chart_ops_port}/metrics  :{s.reader_ops_port}/metrics
+    nats    {nats}
+    metrics {metrics}
 
   Try it:
     curl -s -X POST {intake}/v1/readings -H 'Content-Type: application/json' \\
@@ -227,8 +314,19 @@ def banner(s: LauncherSettings) -> str:
 
 
 def main() -> int:
+    import argparse
+
     from pydantic import ValidationError
 
+    parser = argparse.ArgumentParser(
+        prog="python -m shared.launcher",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--cluster", action="store_true",
+                        help="three clustered NATS servers, streams at R3, SERVICE_REPLICAS "
+                             "processes per service (default two each)")  # fmt: skip
+    args = parser.parse_args()
     try:
         settings = LauncherSettings()
     except ValidationError as exc:
@@ -241,12 +339,12 @@ def main() -> int:
     # `make run` may be signalled instead of us: make dies without passing the signal
     # on, and we are re-parented. Treat that as a stop, so nothing is left behind.
     parent = os.getppid()
-    stack = Stack(settings)
+    stack = Stack(settings, cluster=args.cluster)
     try:
         stack.start_infrastructure()
         stack.start_services()
         if stack.wait_ready():
-            print(banner(settings), file=sys.stderr, flush=True)
+            print(banner(stack), file=sys.stderr, flush=True)
         else:
             say("some services are not ready yet; their logs above say why")
         while not stop.wait(0.5):

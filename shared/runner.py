@@ -21,6 +21,7 @@ from aiohttp import web
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
+from shared import names
 from shared.bus.connect import connect
 from shared.bus.consumer import (
     BatchHandler,
@@ -36,6 +37,8 @@ from shared.logging import configure_logging, get_logger
 from shared.settings import BaseServiceSettings, HttpSettings, load_settings
 
 log = get_logger(__name__)
+
+READY_TIMEOUT_S = 1.0  # how long /readyz waits for JetStream before saying it is not ready
 
 S = TypeVar("S", bound=BaseServiceSettings)
 Cleanup = Callable[[], Awaitable[None]]
@@ -104,7 +107,9 @@ async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
     if nc is None:
         return
     js = nc.jetstream(timeout=5.0)
-    await ensure_stream(js, settings.stream_replicas)
+    if not await _declare_stream_until_done(js, settings, stop):
+        await nc.close()
+        return
     if isinstance(settings, HttpSettings):
         app = api_app(name, settings)
     else:
@@ -116,7 +121,15 @@ async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
     async def bus_ready() -> str | None:
         if stop.is_set():
             return "shutting down"
-        return None if nc.is_connected else "not connected to NATS"
+        if not nc.is_connected:
+            return "not connected to NATS"
+        # Connected is not enough on a cluster: without a quorum for the stream (or the
+        # JetStream meta leader), nothing can be stored or acknowledged.
+        try:
+            await asyncio.wait_for(js.stream_info(names.STREAM), READY_TIMEOUT_S)
+        except Exception as exc:
+            return f"JetStream stream {names.STREAM} unavailable: {_reason(exc)}"
+        return None
 
     rt.add_readiness(bus_ready)
     await setup(rt)
@@ -130,6 +143,7 @@ async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
         reuse_port=getattr(settings, "http_reuseport", False) or None,
     )  # fmt: skip
     await site.start()
+    ops_runner = await _start_ops_listener(settings, rt.checks)
     _tune_gc()
     tasks = [consume.start() for consume in rt.loops]
     log.info("service started", port=port)
@@ -143,6 +157,8 @@ async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
     log.info("stopping", drain_timeout_s=settings.drain_timeout_s)
     await asyncio.gather(*(c.stop(settings.drain_timeout_s) for c in rt.loops))
     await runner.cleanup()
+    if ops_runner is not None:
+        await ops_runner.cleanup()
     for cleanup in reversed(rt.cleanups):
         with contextlib.suppress(Exception):
             await cleanup()
@@ -151,6 +167,26 @@ async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
     log.info("stopped")
     if crashed:
         raise SystemExit(1)  # let the supervisor (kubelet, launcher) restart us
+
+
+async def _start_ops_listener(
+    settings: BaseServiceSettings, checks: list[ReadinessCheck]
+) -> web.AppRunner | None:
+    """`OPS_PORT`: /healthz, /readyz and /metrics of this replica alone, on a port of its own
+    (replicas that share their API port through SO_REUSEPORT cannot be told apart there)."""
+    port = getattr(settings, "ops_port", 0)
+    if not port:
+        return None
+    app = web.Application()
+    add_ops_routes(app, checks)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    await web.TCPSite(runner, getattr(settings, "http_host", "0.0.0.0"), port).start()  # noqa: S104
+    return runner
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
 
 
 def _tune_gc() -> None:
@@ -164,6 +200,24 @@ def _tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(100_000, 20, 100)
+
+
+async def _declare_stream_until_done(
+    js: JetStreamContext, settings: S, stop: asyncio.Event
+) -> bool:
+    """Declare the stream, retrying while JetStream cannot answer (a cluster electing its
+    leaders, a node catching up); False when a signal came first."""
+    delay = 0.2
+    while not stop.is_set():
+        try:
+            await ensure_stream(js, settings.stream_replicas)
+            return True
+        except Exception as exc:
+            log.warning("stream not declared yet, retrying", error=_reason(exc), retry_in_s=delay)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, 5.0)
+    return False
 
 
 async def _connect_until_up(name: str, settings: S, stop: asyncio.Event) -> NATS | None:

@@ -47,6 +47,14 @@ class HttpSettings(BaseServiceSettings):
         description="SO_REUSEPORT: several replicas on one host share the port and the "
         "kernel spreads connections (one per core without a container per replica).",
     )
+    ops_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="An extra listener of this replica alone for /healthz, /readyz and "
+        "/metrics (0: none): replicas sharing their API port (HTTP_REUSEPORT) are probed "
+        "and scraped one by one there.",
+    )
     api_keys: SecretStr = Field(
         SecretStr(""),
         description="Comma-separated client keys, each `[tenant=]key` or "
@@ -166,8 +174,34 @@ class ReaderSettings(BaseServiceSettings):
         return self.reader_concurrency + prefetch
 
 
+SERVICE_NAMES = ("intake", "chart", "reader", "status")
+CLUSTER_REPLICAS = "intake=2,chart=2,reader=2,status=2"  # `make cluster`'s default
+
+
+def parse_service_replicas(text: str) -> dict[str, int]:
+    """`intake=2,chart=3` -> {"intake": 2, "chart": 3}; a service left out is not in it."""
+    counts: dict[str, int] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        if not sep or name not in SERVICE_NAMES:
+            known = ", ".join(SERVICE_NAMES)
+            raise ValueError(f"{item!r}: use name=count, the name one of {known}")
+        try:
+            count = int(value)
+        except ValueError:
+            raise ValueError(f"{item!r}: the count must be a whole number") from None
+        if not 1 <= count <= 32:
+            raise ValueError(f"{item!r}: the count must be between 1 and 32")
+        counts[name] = count
+    return counts
+
+
 class LauncherSettings(BaseSettings):
-    """What `make run` reads: where the embedded broker and database live."""
+    """What `make run` / `make cluster` read: where the embedded broker and database live,
+    and how many processes of each service run."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
@@ -178,8 +212,40 @@ class LauncherSettings(BaseSettings):
     status_port: int = Field(8081, ge=1, le=65535)
     chart_ops_port: int = Field(9101, ge=1, le=65535)
     reader_ops_port: int = Field(9102, ge=1, le=65535)
-    embedded_nats_port: int = Field(4222, ge=1, le=65535)
+    embedded_nats_port: int = Field(
+        4222, ge=1, le=65535, description="Client port; a cluster's nodes take it and the next."
+    )
+    embedded_nats_route_port: int = Field(
+        6222, ge=1, le=65535, description="`make cluster`: route port of n1 (n2, n3: the next)."
+    )
+    embedded_nats_monitor_port: int = Field(
+        8222, ge=1, le=65535, description="`make cluster`: monitoring port of n1 (n2, n3: next)."
+    )
     embedded_pg_port: int = Field(5433, ge=1, le=65535)
+    service_replicas: str = Field(
+        "",
+        description="Processes per service, e.g. `intake=2,chart=2,reader=2,status=2`; a "
+        f"service left out runs once (`make cluster`: {CLUSTER_REPLICAS} unless set).",
+    )
+    ops_port_base: int = Field(
+        9200,
+        ge=0,
+        le=65000,
+        description="Replicas beyond one per service get ops ports from base+1 up "
+        "(0: any free port).",
+    )
+
+    @field_validator("service_replicas")
+    @classmethod
+    def _check_service_replicas(cls, v: str) -> str:
+        parse_service_replicas(v)
+        return v
+
+    def replica_counts(self, *, cluster: bool) -> dict[str, int]:
+        """Processes per service: SERVICE_REPLICAS over the mode's default (1, or 2 each)."""
+        default = parse_service_replicas(CLUSTER_REPLICAS) if cluster else {}
+        counts = {**default, **parse_service_replicas(self.service_replicas)}
+        return {name: counts.get(name, 1) for name in SERVICE_NAMES}
 
 
 S = TypeVar("S", bound=BaseSettings)
