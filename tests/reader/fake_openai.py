@@ -3,6 +3,13 @@
 Speaks `POST /v1/chat/completions` (streamed and not) the way the OpenAI API
 does, and can answer 429 with Retry-After, 5xx, 401, malformed bodies, or
 hang, so the official `openai` client is exercised for real.
+
+Every call is logged as a `CallRecord` in `Script.call_log`: its
+`X-Client-Request-Id` (the reader sends `<reading_id>:v<version>`), when it
+started and ended, and how it ended (`streaming` while open, `completed`,
+`cut` when the client went away first, `refused` for an error answer).
+`GET /_calls` serves the log as JSON, so a server run as a subprocess (the
+CLI, for benchmarks) can be read too (`fetch_call_log`).
 """
 
 from __future__ import annotations
@@ -13,12 +20,33 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
+import aiohttp
 from aiohttp import web
 
 from shared.embedded.process import free_port
+
+REQUEST_ID_HEADER = "X-Client-Request-Id"
+
+Outcome = Literal["streaming", "completed", "cut", "refused"]
+
+
+@dataclass
+class CallRecord:
+    """One call as the server saw it."""
+
+    request_id: str | None  # the `X-Client-Request-Id` header, if sent
+    started: float  # time.time() at arrival
+    ended: float | None = None  # time.time() when it ended; None while streaming
+    # streaming: still open; completed: the whole answer, `[DONE]` included, was written
+    # and the response ended; cut: the client went away first; refused: an error answer.
+    outcome: Outcome = "streaming"
+
+    def end(self, outcome: Outcome) -> None:
+        self.outcome = outcome
+        self.ended = time.time()
 
 
 @dataclass
@@ -35,6 +63,15 @@ class Script:
     active: int = 0  # responses being streamed right now
     peak_active: int = 0  # the most ever streamed at once
     headers: dict[str, str] = field(default_factory=dict)  # e.g. x-ratelimit-* on answers
+    call_log: list[CallRecord] = field(default_factory=list)  # every call, in arrival order
+
+    def calls_by_request(self) -> dict[str, list[CallRecord]]:
+        """The logged calls by request id, in arrival order; calls sent without one left out."""
+        out: dict[str, list[CallRecord]] = {}
+        for call in self.call_log:
+            if call.request_id is not None:
+                out.setdefault(call.request_id, []).append(call)
+        return out
 
 
 SCRIPT = web.AppKey("script", Script)
@@ -68,6 +105,20 @@ def _usage(model: str) -> bytes:
 async def _completions(request: web.Request) -> web.StreamResponse:
     script: Script = request.app[SCRIPT]
     script.call_times.append(time.time())
+    record = CallRecord(request.headers.get(REQUEST_ID_HEADER), time.time())
+    script.call_log.append(record)
+    try:
+        resp = await _answer(script, request)
+    except BaseException:
+        # The client went away (a reset while writing, or aiohttp cancelled the handler
+        # on its disconnect, sleeping included) or the answer broke off: not completed.
+        record.end("cut")
+        raise
+    record.end("refused" if resp.status >= 400 or script.mode == "malformed" else "completed")
+    return resp
+
+
+async def _answer(script: Script, request: web.Request) -> web.StreamResponse:
     body = await request.json()
     script.calls.append(body)
     script.auth_headers.append(request.headers.get("Authorization", ""))
@@ -95,6 +146,11 @@ async def _completions(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+async def _call_log(request: web.Request) -> web.Response:
+    """`GET /_calls`: the call log as a JSON list of `CallRecord` fields."""
+    return web.json_response([asdict(c) for c in request.app[SCRIPT].call_log])
+
+
 async def _stream_answer(script: Script, resp: web.StreamResponse, model: str) -> None:
     if script.first_token_delay_s:
         await asyncio.sleep(script.first_token_delay_s)
@@ -116,13 +172,28 @@ async def _stream_answer(script: Script, resp: web.StreamResponse, model: str) -
     await resp.write_eof()
 
 
-@asynccontextmanager
-async def fake_openai(script: Script) -> AsyncIterator[str]:
-    """Serve `script` on a free port; yields the base URL (`http://127.0.0.1:N/v1`)."""
+def _app(script: Script) -> web.Application:
     app = web.Application()
     app[SCRIPT] = script
     app.router.add_post("/v1/chat/completions", _completions)
-    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    app.router.add_get("/_calls", _call_log)
+    return app
+
+
+async def fetch_call_log(base_url: str) -> list[CallRecord]:
+    """The call log of a server at `base_url` (`http://host:port`, `/v1` allowed)."""
+    root = base_url.rstrip("/").removesuffix("/v1")
+    async with aiohttp.ClientSession() as session, session.get(f"{root}/_calls") as resp:
+        resp.raise_for_status()
+        return [CallRecord(**c) for c in await resp.json()]
+
+
+@asynccontextmanager
+async def fake_openai(script: Script) -> AsyncIterator[str]:
+    """Serve `script` on a free port; yields the base URL (`http://127.0.0.1:N/v1`)."""
+    # handler_cancellation: a client that goes away ends its call at once, even one that
+    # is sleeping (a first-token delay, a hang), so the log records the cut when it happens.
+    runner = web.AppRunner(_app(script), shutdown_timeout=0.1, handler_cancellation=True)
     await runner.setup()
     port = free_port()
     site = web.TCPSite(runner, "127.0.0.1", port)
@@ -143,11 +214,10 @@ def main() -> None:
     parser.add_argument("--chunk-delay", type=float, default=0.0)
     parser.add_argument("--text", default="Your chart describes a steady, generous design. " * 6)
     args = parser.parse_args()
-    app = web.Application()
-    app[SCRIPT] = Script(text=args.text, chunk_size=60, first_token_delay_s=args.first_token_delay,
-                         chunk_delay_s=args.chunk_delay)  # fmt: skip
-    app.router.add_post("/v1/chat/completions", _completions)
-    web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None)
+    script = Script(text=args.text, chunk_size=60, first_token_delay_s=args.first_token_delay,
+                    chunk_delay_s=args.chunk_delay)  # fmt: skip
+    web.run_app(_app(script), host="127.0.0.1", port=args.port, print=None, access_log=None,
+                handler_cancellation=True)  # fmt: skip
 
 
 if __name__ == "__main__":
