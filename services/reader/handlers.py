@@ -11,7 +11,7 @@ from typing import Any
 
 from services.reader.agents import prompt_version
 from services.reader.deltas import SOURCE, DeltaCoalescer
-from services.reader.providers import Generation, Provider
+from services.reader.providers import Generation, Provider, call_id_for
 from shared.bus.cancellations import CancelledReadings
 from shared.bus.publish import Publisher
 from shared.events.chart_calculated import ChartCalculated
@@ -113,12 +113,14 @@ class ReadingWriter:
 
     async def _generate(self, data: ChartCalculated, deltas: DeltaCoalescer) -> Generation | None:
         """The provider's generation, or None when the reading was cancelled meanwhile."""
+        generation = self._provider.generate(
+            data.chart, data.agent, data.language, deltas.add,
+            call_id=call_id_for(data.reading_id, data.version),
+        )  # fmt: skip
         if self._cancelled is None:
-            return await self._provider.generate(data.chart, data.agent, data.language, deltas.add)
+            return await generation
         with self._cancelled.watch(data.reading_id, data.version) as cancelled:
-            call = asyncio.ensure_future(
-                self._provider.generate(data.chart, data.agent, data.language, deltas.add)
-            )
+            call = asyncio.ensure_future(generation)
             stop = asyncio.ensure_future(cancelled.wait())
             try:
                 await asyncio.wait({call, stop}, return_when=asyncio.FIRST_COMPLETED)

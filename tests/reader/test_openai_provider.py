@@ -34,7 +34,7 @@ async def run(script: Script, timeout_s: float = 10.0) -> tuple[str, list[str]]:
     async with fake_openai(script) as url:
         p = provider(url, timeout_s)
         try:
-            gen = await p.generate(f.chart(), "personality", "en", sink)
+            gen = await p.generate(f.chart(), "personality", "en", sink, call_id="r-1:v1")
         finally:
             await p.close()
     return gen.text, chunks
@@ -49,7 +49,7 @@ async def test_a_streamed_answer_arrives_in_chunks_with_usage() -> None:
 
     async with fake_openai(script) as url:
         p = provider(url)
-        gen = await p.generate(f.chart(), "business", "de", sink)
+        gen = await p.generate(f.chart(), "business", "de", sink, call_id="r-1:v3")
         await p.close()
     assert gen.text == script.text
     assert len(chunks) > 1 and "".join(chunks) == script.text
@@ -60,6 +60,8 @@ async def test_a_streamed_answer_arrives_in_chunks_with_usage() -> None:
     assert call["stream_options"] == {"include_usage": True}
     assert script.auth_headers[0] == f"Bearer {KEY}"
     assert [m["role"] for m in call["messages"]][:1] == ["system"]
+    # The call is named by the client's request id, and the server saw it end.
+    assert [(c.request_id, c.outcome) for c in script.call_log] == [("r-1:v3", "completed")]
 
 
 async def test_429_is_transient_with_the_servers_retry_after() -> None:
@@ -108,8 +110,8 @@ async def test_a_spent_provider_budget_holds_the_next_call_back(js) -> None:
         p = OpenAIProvider(ReaderSettings(openai_api_key=SecretStr(KEY), openai_base_url=url,
                                           openai_model="test-model"), limiter)  # fmt: skip
         try:
-            await p.generate(f.chart(), "personality", "en", sink)
-            await p.generate(f.chart(), "personality", "en", sink)
+            await p.generate(f.chart(), "personality", "en", sink, call_id="r-1:v1")
+            await p.generate(f.chart(), "personality", "en", sink, call_id="r-2:v1")
         finally:
             await p.close()
     gap = script.call_times[1] - script.call_times[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.reader.limiter import SharedLimiter
-from services.reader.providers.base import Generation, Provider, TextSink
+from services.reader.providers.base import Generation, Provider, TextSink, call_id_for
 from services.reader.providers.offline_provider import OfflineProvider
 from services.reader.providers.openai_provider import OpenAIProvider
 from shared.settings import ReaderSettings
@@ -14,6 +14,7 @@ __all__ = [
     "OpenAIProvider",
     "Provider",
     "TextSink",
+    "call_id_for",
     "select_provider",
 ]
 

@@ -13,8 +13,9 @@ class OfflineProvider:
     model = OFFLINE_MODEL
 
     async def generate(
-        self, chart: Chart, agent: str, language: str, on_text: TextSink
+        self, chart: Chart, agent: str, language: str, on_text: TextSink, *, call_id: str
     ) -> Generation:
+        # `call_id` names a call to a remote provider; composing here calls nobody.
         text = compose(chart, agent, language)
         await on_text(text)
         return Generation(text=text, model=self.model, usage=Usage(), composed_offline=True)

@@ -39,6 +39,10 @@ from shared.settings import ReaderSettings
 EXPECTED_COMPLETION_TOKENS = 1200  # reserved against READER_TPM until usage is known
 
 
+# OpenAI's header for a request id chosen by the client (up to 512 ASCII characters).
+REQUEST_ID_HEADER = "X-Client-Request-Id"
+
+
 class RateLimited(Transient):
     """The provider answered 429: every replica should hold back."""
 
@@ -70,7 +74,7 @@ class OpenAIProvider:
         self._in_flight = LLM_IN_FLIGHT.labels(self.name)
 
     async def generate(
-        self, chart: Chart, agent: str, language: str, on_text: TextSink
+        self, chart: Chart, agent: str, language: str, on_text: TextSink, *, call_id: str
     ) -> Generation:
         messages = build_prompt(chart, agent, language)
         estimate = sum(len(m["content"]) for m in messages) // 4 + EXPECTED_COMPLETION_TOKENS
@@ -80,7 +84,7 @@ class OpenAIProvider:
         started = time.monotonic()
         outcome = "ok"
         try:
-            gen = await self._call(messages, on_text, started)
+            gen = await self._call(messages, on_text, started, call_id)
         except asyncio.CancelledError:
             # The reading was cancelled (or the replica is draining): the stream is closed
             # and the call abandoned. Its token estimate stays reserved, as for a failed call.
@@ -103,7 +107,7 @@ class OpenAIProvider:
         return gen
 
     async def _call(
-        self, messages: list[dict[str, str]], on_text: TextSink, started: float
+        self, messages: list[dict[str, str]], on_text: TextSink, started: float, call_id: str
     ) -> Generation:
         parts: list[str] = []
         usage = Usage()
@@ -123,6 +127,7 @@ class OpenAIProvider:
                     messages=[],  # replaced by extra_body["messages"]
                     stream=True,
                     extra_body={"messages": messages, "stream_options": {"include_usage": True}},
+                    extra_headers={REQUEST_ID_HEADER: call_id},
                 ) as response:
                     await self._heed_limit_headers(response.headers)
                     async for line in response.iter_lines():
