@@ -6,9 +6,14 @@ causes a deduplicated re-publish) or raises an outcome (see `outcomes`):
 
 - returned events  -> publish each (awaited) -> ack
 - `Permanent`      -> `reading.failed` (code) -> term
+- `Release`        -> nak at once (another replica takes it now); never
+  `reading.failed`, whatever the attempt
 - `Transient`/other -> nak(delay), exponential backoff with jitter; after
   `max_deliver` attempts -> `reading.failed` (`retries_exhausted`) -> term
 - undecodable / unknown major / impossible payload -> dead at once (term)
+
+A handler of one event finds its delivery (attempt, stream sequence) with
+`current_delivery()`; a batch handler gets it in each `Delivered`.
 
 Only as many messages are fetched as there are free handler slots (fetched
 messages age in the client buffer and would be redelivered elsewhere), and
@@ -21,6 +26,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +37,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from shared import names
-from shared.bus.outcomes import Permanent, Transient, backoff_delay
+from shared.bus.outcomes import Permanent, Release, Transient, backoff_delay
 from shared.bus.publish import Publisher
 from shared.bus.topology import ConsumerSpec, ensure_consumer
 from shared.events.envelope import Envelope
@@ -60,6 +66,39 @@ class Delivered:
     event: Event
     stream_seq: int
     attempt: int
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Which delivery of its event a handler is handling (see `current_delivery`)."""
+
+    stream_seq: int
+    attempt: int  # 1 for the first delivery (JetStream's num_delivered)
+    max_deliver: int  # the consumer's MaxDeliver; 0 or less: no limit
+
+    @property
+    def redelivered(self) -> bool:
+        """Delivered before: an earlier attempt may have done (part of) the work."""
+        return self.attempt > 1
+
+    @property
+    def last(self) -> bool:
+        """The last delivery JetStream makes: a message handed back now is not seen again."""
+        return 0 < self.max_deliver <= self.attempt
+
+
+FIRST_DELIVERY = Delivery(stream_seq=0, attempt=1, max_deliver=0)
+_DELIVERY: ContextVar[Delivery] = ContextVar("delivery", default=FIRST_DELIVERY)
+
+
+def current_delivery() -> Delivery:
+    """The delivery of the event being handled, as the consume loop set it for the handler.
+
+    Set per event in the handler's task (and so seen by tasks it starts), like the
+    log context; outside a consume loop (a handler called directly) it is
+    `FIRST_DELIVERY`.
+    """
+    return _DELIVERY.get()
 
 
 @dataclass(frozen=True)
@@ -288,14 +327,17 @@ class ConsumeLoop:
                 log.exception("batch handler failed", consumer=self._spec.durable)
                 return [exc] * len(events)
         assert self._handler is not None
-        event = events[0][1]
+        msg, event = events[0]
         structlog.contextvars.bind_contextvars(
             reading_id=event.subject, event_id=event.id, event_type=event.type
         )
+        delivery = _DELIVERY.set(Delivery(_stream_seq(msg), _attempt(msg), self._spec.max_deliver))
         try:
             return [await self._handler(event)]
         except Exception as exc:
             return [exc]
+        finally:
+            _DELIVERY.reset(delivery)
 
     async def _settle(self, msg: Msg, event: Event, result: Outputs | BaseException) -> None:
         bound = structlog.contextvars.bound_contextvars(
@@ -309,6 +351,10 @@ class ConsumeLoop:
                     log.warning("event failed permanently", code=result.code, reason=result.message)
                     await self._fail(event, result.code, result.message)
                     await msg.term()
+                elif isinstance(result, Release):
+                    outcome = "released"
+                    log.debug("event released", reason=str(result))
+                    await msg.nak()
                 elif isinstance(result, BaseException):
                     outcome = await self._retry_or_give_up(msg, event, result)
                 else:

@@ -1,7 +1,8 @@
 """The small vocabulary a handler uses to say how an event ended.
 
 The consume loop translates it in one place: `Transient` -> nak(delay),
-`Permanent` -> term + `reading.failed`; any other exception is transient.
+`Permanent` -> term + `reading.failed`, `Release` -> nak at once; any other
+exception is transient.
 """
 
 from __future__ import annotations
@@ -25,6 +26,18 @@ class Permanent(Exception):
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+
+
+class Release(Exception):
+    """Not for this replica now: hand the message back for another to take at once.
+
+    A nak without delay, e.g. a chart still waiting for a call slot when its
+    replica starts draining. Nothing went wrong with the event, so a release
+    never leads to `reading.failed`, not even on the consumer's last delivery.
+    JetStream counts the delivery all the same and, once `MaxDeliver` is
+    reached, delivers the message no more: a handler that must not lose a
+    message does not release it on its last delivery (`Delivery.last`).
+    """
 
 
 def backoff_delay(attempt: int, base_s: float = 0.5, cap_s: float = 60.0) -> float:

@@ -10,8 +10,8 @@ import pytest
 from nats.js import JetStreamContext
 
 from shared import names
-from shared.bus.consumer import ConsumeLoop, Delivered, Outputs
-from shared.bus.outcomes import Permanent, Transient
+from shared.bus.consumer import ConsumeLoop, Delivered, Delivery, Outputs, current_delivery
+from shared.bus.outcomes import Permanent, Release, Transient
 from shared.bus.publish import Publisher
 from shared.bus.topology import (
     CHART,
@@ -161,6 +161,30 @@ async def test_running_out_of_deliveries_ends_as_retries_exhausted(js: JetStream
     await loop.stop(5)
     assert out[0].data.code == "retries_exhausted"
     assert calls == FAST.max_deliver
+
+
+async def test_a_released_event_is_handed_back_and_never_fails(js: JetStreamContext) -> None:
+    seen: list[Delivery] = []
+
+    async def handler(event: Envelope[Any]) -> Outputs:
+        seen.append(current_delivery())
+        raise Release("not for this worker")
+
+    loop = await run_loop(js, handler)
+    ack = await Publisher(js, service="test").publish(f.requested(f.new_id()))
+    async with asyncio.timeout(15):
+        while len(seen) < FAST.max_deliver:
+            await asyncio.sleep(0.05)
+    await loop.stop(5)
+    # The handler sees which delivery it handles; each release brings the event back ...
+    assert [(d.stream_seq, d.attempt, d.redelivered, d.last) for d in seen] == [
+        (ack.seq, 1, False, False), (ack.seq, 2, True, False), (ack.seq, 3, True, True),
+    ]  # fmt: skip
+    # ... and none is a failure, not even the one on the last delivery.
+    failed = await js.stream_info(
+        names.STREAM, subjects_filter=names.subject_filter("reading.failed")
+    )
+    assert not failed.state.subjects
 
 
 async def test_poison_is_dead_lettered_at_once_and_does_not_block(js: JetStreamContext) -> None:
