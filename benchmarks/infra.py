@@ -1,5 +1,6 @@
-"""Shared scaffolding for benchmarks: embedded NATS + PostgreSQL in a temp folder,
-service processes, percentiles and the JSON result files."""
+"""Shared scaffolding for benchmarks: embedded NATS (one server, or a 3-node cluster) +
+PostgreSQL in a temp folder, service processes, percentiles, CPU accounting and the JSON
+result files."""
 
 from __future__ import annotations
 
@@ -11,51 +12,111 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Literal, overload
 
 import psutil
 
+# typing.TypeVar takes a default from Python 3.13; typing_extensions comes with pydantic.
+from typing_extensions import TypeVar
+
+from shared.embedded.nats_cluster import EmbeddedNatsCluster
 from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
 from shared.embedded.process import free_port
 from shared.launcher import ServiceProcess
 
 RESULTS = Path(__file__).parent / "results"
+CLUSTER_SIZE = 3
+
+# The broker of a benchmark: one server (the stream at R1) or a cluster (R3, as production).
+NatsBus = EmbeddedNats | EmbeddedNatsCluster
+N = TypeVar("N", bound=NatsBus, default=EmbeddedNats)
 
 
 @dataclass
-class Infra:
-    nats: EmbeddedNats
+class Infra(Generic[N]):
+    nats: N
     pg: EmbeddedPostgres
     tmp: Path
 
+    @property
+    def stream_replicas(self) -> int:
+        return stream_replicas(self.nats)
+
+
+def nats_nodes(bus: NatsBus) -> list[EmbeddedNats]:
+    """The nats-server processes of `bus`: itself, or every node of the cluster."""
+    return list(bus.nodes) if isinstance(bus, EmbeddedNatsCluster) else [bus]
+
+
+def nats_pids(bus: NatsBus) -> list[int]:
+    return [node.proc.pid for node in nats_nodes(bus) if node.proc is not None]
+
+
+def stream_replicas(bus: NatsBus) -> int:
+    """The replicas the stream gets on `bus` (`STREAM_REPLICAS`): one per node."""
+    return len(nats_nodes(bus))
+
 
 @contextmanager
-def infrastructure() -> Iterator[Infra]:
-    with tempfile.TemporaryDirectory(prefix="hd-bench-") as tmp:
-        root = Path(tmp)
-        nats = EmbeddedNats(root / "nats", free_port())
-        pg = EmbeddedPostgres(root / "pg", free_port())
-        nats.start()
+def embedded_nats(root: Path, cluster: bool = False) -> Iterator[NatsBus]:
+    """A started NATS server with JetStream under `root`, or with `cluster` a started
+    3-node cluster on loopback (its meta leader elected); stopped on exit."""
+    bus: NatsBus = (
+        EmbeddedNatsCluster(root / "nats-cluster", size=CLUSTER_SIZE)
+        if cluster
+        else EmbeddedNats(root / "nats", free_port())
+    )
+    try:
+        bus.start()
+        yield bus
+    finally:
+        bus.stop()
+
+
+@overload
+def infrastructure(
+    cluster: Literal[False] = False,
+) -> AbstractContextManager[Infra[EmbeddedNats]]: ...
+
+
+@overload
+def infrastructure(cluster: bool) -> AbstractContextManager[Infra[NatsBus]]: ...
+
+
+def infrastructure(cluster: bool = False) -> AbstractContextManager[Infra[Any]]:
+    """NATS (one server, or with `cluster` the 3-node cluster) and PostgreSQL in a temp
+    folder. Services started by `service` or with `Infra.stream_replicas` in their
+    environment create the stream at R1 on one server and at R3 on the cluster."""
+    return _infrastructure(cluster)
+
+
+@contextmanager
+def _infrastructure(cluster: bool) -> Iterator[Infra[Any]]:
+    with (
+        tempfile.TemporaryDirectory(prefix="hd-bench-") as tmp,
+        embedded_nats(Path(tmp), cluster) as bus,
+    ):
+        pg = EmbeddedPostgres(Path(tmp) / "pg", free_port())
         pg.start()
         try:
-            yield Infra(nats, pg, root)
+            yield Infra(bus, pg, Path(tmp))
         finally:
-            nats.stop()
             pg.stop()
 
 
-def service(name: str, infra: Infra, **env: str) -> ServiceProcess:
+def service(name: str, infra: Infra[N], **env: str) -> ServiceProcess:
     """Start one service against the benchmark infrastructure; wait until ready."""
     port = free_port()
     port_var = {"intake": "INTAKE_PORT", "status": "STATUS_PORT", "chart": "CHART_OPS_PORT",
                 "reader": "READER_OPS_PORT"}[name]  # fmt: skip
     full_env = {
         **os.environ, "NATS_URL": infra.nats.url, "DATABASE_URL": infra.pg.url,
-        "LOG_FORMAT": "json", "LOG_LEVEL": "warning", port_var: str(port), **env,
+        "STREAM_REPLICAS": str(infra.stream_replicas), "LOG_FORMAT": "json",
+        "LOG_LEVEL": "warning", port_var: str(port), **env,
     }  # fmt: skip
     svc = ServiceProcess(name, full_env, port)
     svc.start()
@@ -65,6 +126,59 @@ def service(name: str, infra: Infra, **env: str) -> ServiceProcess:
             raise RuntimeError(f"{name} did not become ready")
         time.sleep(0.05)
     return svc
+
+
+# A measured run with more CPU than this (cores) used by other processes is disturbed.
+QUIET_CORES = 0.1
+
+
+def busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy (all cores)."""
+    t = psutil.cpu_times()
+    idle = sum(getattr(t, f, 0.0) for f in ("idle", "iowait", "steal", "guest", "guest_nice"))
+    return float(sum(t) - idle)
+
+
+def wait_quiet(timeout_s: float) -> None:
+    """Wait (up to `timeout_s`) until the machine is idle apart from the idle servers:
+    other work on a 2-core machine takes the cores the benchmark measures."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        cores = psutil.cpu_percent(interval=2.0) / 100 * (os.cpu_count() or 1)
+        if cores <= QUIET_CORES:
+            return
+
+
+class CpuSpan:
+    """CPU used between creation and `stop()` by this process and its descendants (the
+    benchmark and everything it started) and by the rest of the machine (`other`), in
+    cores. A descendant that both starts and ends within the span is missed, and its CPU
+    counted as other's: `other` is an upper bound."""
+
+    def __init__(self) -> None:
+        self._t0 = time.perf_counter()
+        self._busy0 = busy_cpu_s()
+        self._ours0 = _tree_cpu_s()
+
+    def stop(self) -> dict[str, float]:
+        wall = time.perf_counter() - self._t0
+        busy = busy_cpu_s() - self._busy0
+        ours = sum(cpu - self._ours0.get(pid, 0.0) for pid, cpu in _tree_cpu_s().items())
+        return {
+            "ours_cores": round(ours / wall, 2) if wall else 0.0,
+            "other_cores": round(max(0.0, busy - ours) / wall, 2) if wall else 0.0,
+        }
+
+
+def _tree_cpu_s() -> dict[int, float]:
+    """CPU seconds of this process and each living descendant, by pid."""
+    me = psutil.Process()
+    out: dict[int, float] = {}
+    for proc in [me, *me.children(recursive=True)]:
+        with suppress(psutil.Error):
+            t = proc.cpu_times()
+            out[proc.pid] = float(t.user + t.system)
+    return out
 
 
 def rss_mb(pid: int) -> float:
@@ -96,18 +210,44 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-def write_result(name: str, result: dict[str, Any]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    payload = {
-        "benchmark": name,
+def _stamp() -> dict[str, Any]:
+    return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
                     "platform": platform.platform()},
-        **result,
     }  # fmt: skip
+
+
+def _previous(path: Path) -> dict[str, Any]:
+    with suppress(OSError, ValueError):
+        old = json.loads(path.read_text())
+        if isinstance(old, dict):
+            return old
+    return {}
+
+
+def write_result(name: str, result: dict[str, Any], keep: tuple[str, ...] = ()) -> Path:
+    """Write `benchmarks/results/<name>.json`; the sections named in `keep` that the file
+    already has (written by another mode of the benchmark) stay as they are."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    old = _previous(path)
+    kept = {k: old[k] for k in keep if k in old and k not in result}
+    payload = {"benchmark": name, **_stamp(), **result, **kept}
     path.write_text(json.dumps(payload, indent=2) + "\n")
     print(json.dumps(payload, indent=2))
+    return path
+
+
+def write_section(name: str, section: str, result: dict[str, Any]) -> Path:
+    """Put `result` (stamped with its own date and machine) as `section` into
+    `benchmarks/results/<name>.json`, keeping the rest of the file."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = _previous(path) or {"benchmark": name}
+    payload[section] = {**_stamp(), **result}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    print(json.dumps(payload[section], indent=2))
     return path
 
 
