@@ -17,11 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Literal, overload
 
+import nats
 import psutil
 
 # typing.TypeVar takes a default from Python 3.13; typing_extensions comes with pydantic.
 from typing_extensions import TypeVar
 
+from shared import names
+from shared.bus.connect import server_list
 from shared.embedded.nats_cluster import EmbeddedNatsCluster
 from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
@@ -33,12 +36,12 @@ CLUSTER_SIZE = 3
 
 # The broker of a benchmark: one server (the stream at R1) or a cluster (R3, as production).
 NatsBus = EmbeddedNats | EmbeddedNatsCluster
-N = TypeVar("N", bound=NatsBus, default=EmbeddedNats)
+BusT = TypeVar("BusT", bound=NatsBus, default=EmbeddedNats)
 
 
 @dataclass
-class Infra(Generic[N]):
-    nats: N
+class Infra(Generic[BusT]):
+    nats: BusT
     pg: EmbeddedPostgres
     tmp: Path
 
@@ -59,6 +62,22 @@ def nats_pids(bus: NatsBus) -> list[int]:
 def stream_replicas(bus: NatsBus) -> int:
     """The replicas the stream gets on `bus` (`STREAM_REPLICAS`): one per node."""
     return len(nats_nodes(bus))
+
+
+async def stream_placement(url: str) -> dict[str, Any]:
+    """The stream's replicas as the broker reports them: how many, the leader, each
+    follower's state."""
+    nc = await nats.connect(server_list(url))
+    try:
+        info = await nc.jetstream(timeout=10.0).stream_info(names.STREAM)
+    finally:
+        await nc.close()
+    out: dict[str, Any] = {"num_replicas": info.config.num_replicas}
+    if info.cluster is not None:
+        out["leader"] = info.cluster.leader
+        out["followers"] = {str(p.name): {"current": p.current, "lag": p.lag}
+                            for p in info.cluster.replicas or []}  # fmt: skip
+    return out
 
 
 @contextmanager
@@ -108,7 +127,7 @@ def _infrastructure(cluster: bool) -> Iterator[Infra[Any]]:
             pg.stop()
 
 
-def service(name: str, infra: Infra[N], **env: str) -> ServiceProcess:
+def service(name: str, infra: Infra[BusT], **env: str) -> ServiceProcess:
     """Start one service against the benchmark infrastructure; wait until ready."""
     port = free_port()
     port_var = {"intake": "INTAKE_PORT", "status": "STATUS_PORT", "chart": "CHART_OPS_PORT",

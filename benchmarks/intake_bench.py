@@ -69,6 +69,7 @@ from benchmarks.infra import (
     nats_pids,
     peak_rss_mb,
     rss_mb,
+    stream_placement,
     stream_replicas,
     wait_quiet,
     write_result,
@@ -573,22 +574,6 @@ def follower_url(bus: NatsBus, leader: str) -> str:
     production, whose client picks a node at random); on one server, the server."""
     followers = [n for n in nats_nodes(bus) if n.server_name != leader]
     return followers[0].url if len(nats_nodes(bus)) > 1 and followers else bus.url
-
-
-async def stream_placement(url: str) -> dict[str, Any]:
-    """The stream's replicas as the broker reports them: how many, the leader, each
-    follower's state."""
-    nc = await nats.connect(server_list(url))
-    try:
-        info = await nc.jetstream(timeout=10.0).stream_info(names.STREAM)
-    finally:
-        await nc.close()
-    out: dict[str, Any] = {"num_replicas": info.config.num_replicas}
-    if info.cluster is not None:
-        out["leader"] = info.cluster.leader
-        out["followers"] = {str(p.name): {"current": p.current, "lag": p.lag}
-                            for p in info.cluster.replicas or []}  # fmt: skip
-    return out
 
 
 def client_nodes(bus: NatsBus, client_name: str) -> dict[str, int]:

@@ -2,13 +2,21 @@
 after 2 s, at reader concurrency 200 (2,000 readings) and 1,000 (10,000 readings), and the
 time to the first streamed text on an SSE client. Writes `benchmarks/results/reader.json`.
 
-    python -m benchmarks.reader_bench [--quick]
+With --cluster it measures instead what a replicated stream costs: only the concurrency
+200 / 2,000 readings case, on one NATS server with the stream at R1 and on a 3-node
+cluster (loopback) at R3, in alternating rounds (R1 R3 | R3 R1 | ...; each run on a fresh
+stack, after waiting for an idle machine); the medians and their ratio go into
+`reader.json` `replication`, the rest of the file stays (a default run likewise keeps
+`replication`). About 5 minutes with the default 3 rounds.
+
+    python -m benchmarks.reader_bench [--quick] [--cluster [--rounds 3]]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import subprocess
 import sys
 import time
@@ -17,7 +25,19 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from benchmarks.infra import infrastructure, percentiles, rss_mb, write_result
+from benchmarks.infra import (
+    BusT,
+    CpuSpan,
+    Infra,
+    infrastructure,
+    nats_nodes,
+    percentiles,
+    rss_mb,
+    stream_placement,
+    wait_quiet,
+    write_result,
+    write_section,
+)
 from shared.embedded.process import free_port, stop_process, wait_for_port
 from shared.launcher import Stack, on_free_ports
 
@@ -59,18 +79,29 @@ def fake_llm(
     return proc
 
 
-async def run_pipeline(readings: int, concurrency: int, llm_delay: float) -> dict[str, Any]:
-    """POST `readings` readings; time from the first POST until all are completed."""
-    with infrastructure() as infra:
+def pipeline(infra: Infra[BusT], llm_port: int, **env: str) -> Stack:
+    """The four services on `infra` (the stream at R1 on one server, R3 on the cluster)
+    against the fake LLM on `llm_port`; not started yet."""
+    settings = on_free_ports(infra.tmp, infra.nats.url, infra.pg.url)
+    return Stack(settings, extra_env={
+        "LOG_FORMAT": "json", "LOG_LEVEL": "warning", "OPENAI_API_KEY": "sk-bench-fake",
+        "API_RATE_LIMIT": "",  # the load generator is one client: no per-client limit
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "OPENAI_MODEL": "bench",
+        "STREAM_REPLICAS": str(infra.stream_replicas), **env,
+    })  # fmt: skip
+
+
+async def run_pipeline(
+    readings: int, concurrency: int, llm_delay: float, cluster: bool = False
+) -> dict[str, Any]:
+    """POST `readings` readings; time from the first POST until all are completed. With
+    `cluster`, on the 3-node NATS cluster with the stream at R3."""
+    with infrastructure(cluster) as infra:
         llm_port = free_port()
         llm = fake_llm(llm_port, llm_delay)
-        settings = on_free_ports(infra.tmp, infra.nats.url, infra.pg.url)
-        stack = Stack(settings, extra_env={
-            "LOG_FORMAT": "json", "LOG_LEVEL": "warning", "OPENAI_API_KEY": "sk-bench-fake",
-            "API_RATE_LIMIT": "",  # the load generator is one client: no per-client limit
-            "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "OPENAI_MODEL": "bench",
-            "READER_CONCURRENCY": str(concurrency), "CHART_BATCH_SIZE": "256",
-        })  # fmt: skip
+        stack = pipeline(infra, llm_port, READER_CONCURRENCY=str(concurrency),
+                         CHART_BATCH_SIZE="256")  # fmt: skip
+        settings = stack.settings
         stack.start_services()
         try:
             assert stack.wait_ready(90), "stack not ready"
@@ -93,6 +124,7 @@ async def run_pipeline(readings: int, concurrency: int, llm_delay: float) -> dic
                     await asyncio.gather(*(post() for _ in range(readings)))
                     return time.perf_counter() - t0
 
+                cpu = CpuSpan()
                 t0 = time.perf_counter()
                 posting = asyncio.create_task(post_all())
                 done = 0
@@ -108,15 +140,18 @@ async def run_pipeline(readings: int, concurrency: int, llm_delay: float) -> dic
                     if time.perf_counter() - t0 > 600:
                         break
                 elapsed = time.perf_counter() - t0
+                cores = cpu.stop()
                 posted_in = round(await posting, 2)
             stages = dict(await conn.fetchrow(_STAGES))
             stages["reader_full_after"] = await conn.fetchval(_FULL_SINCE, concurrency)
             await conn.close()
+            stream = await stream_placement(infra.nats.url)
         finally:
             stack.stop(30)
             stop_process(llm)
     return {"readings": readings, "completed": done, "rejected": rejected,
             "reader_concurrency": concurrency, "llm_delay_s": llm_delay,
+            "nats_servers": len(nats_nodes(infra.nats)), "stream": stream, "cpu_cores": cores,
             "seconds_first_post_to_all_completed": round(elapsed, 2),
             "readings_per_s": round(done / elapsed, 1),
             "reader_peak_rss_mb": round(peak_rss, 1), "seconds_to_post_all": posted_in,
@@ -128,12 +163,8 @@ async def first_text(samples: int, first_token_delay: float) -> dict[str, Any]:
     with infrastructure() as infra:
         llm_port = free_port()
         llm = fake_llm(llm_port, first_token_delay, chunk_delay=0.05)
-        settings = on_free_ports(infra.tmp, infra.nats.url, infra.pg.url)
-        stack = Stack(settings, extra_env={
-            "LOG_FORMAT": "json", "LOG_LEVEL": "warning", "OPENAI_API_KEY": "sk-bench-fake",
-            "API_RATE_LIMIT": "",  # the load generator is one client: no per-client limit
-            "OPENAI_BASE_URL": f"http://127.0.0.1:{llm_port}/v1", "OPENAI_MODEL": "bench",
-        })  # fmt: skip
+        stack = pipeline(infra, llm_port)
+        settings = stack.settings
         stack.start_services()
         latencies: list[float] = []
         try:
@@ -157,7 +188,103 @@ async def first_text(samples: int, first_token_delay: float) -> dict[str, Any]:
             "post_to_first_text": percentiles(latencies), "target_s": 1.3}  # fmt: skip
 
 
-async def main(args: argparse.Namespace) -> None:
+# The figures compared between R1 and R3 (medians over the rounds, and their ratio).
+COMPARED = ("seconds_first_post_to_all_completed", "seconds_to_post_all")
+COMPARED_STAGES = ("chart_wait_p50", "chart_wait_p99", "reader_full_after", "writing_p50",
+                   "writing_p99")  # fmt: skip
+
+
+def _figures(run: dict[str, Any]) -> dict[str, float]:
+    return {**{k: run[k] for k in COMPARED},
+            **{k: run["stage_seconds"][k] for k in COMPARED_STAGES}}  # fmt: skip
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+async def replication(args: argparse.Namespace) -> dict[str, Any]:
+    """The concurrency-200 case on one server (R1) and on the 3-node cluster (R3), in the
+    order R1 R3 | R3 R1 | ... (a drift in what else runs on the machine then costs both
+    alike); medians over the rounds and R3 over R1."""
+    readings = 2000 // (10 if args.quick else 1)
+    runs: dict[str, list[dict[str, Any]]] = {"r1": [], "r3": []}
+    for n in range(1, args.rounds + 1):
+        for name in ("r1", "r3") if n % 2 else ("r3", "r1"):
+            wait_quiet(args.quiet_wait)
+            run = await run_pipeline(readings, 200, 2.0, cluster=name == "r3")
+            run["round"] = n
+            runs[name].append(run)
+            print(f"[reader_bench] round {n} {name}: "
+                  f"{run['seconds_first_post_to_all_completed']} s, other processes "
+                  f"{run['cpu_cores']['other_cores']} cores", file=sys.stderr)  # fmt: skip
+    out: dict[str, Any] = {
+        "config": {
+            "case": f"only reader concurrency 200 / {readings} readings (LLM answers after "
+                    "2 s), to keep the run short; concurrency 1,000 and first_text are the "
+                    "default run's, at R1",
+            "rounds": args.rounds,
+            "order": " | ".join("R1 R3" if n % 2 else "R3 R1" for n in range(1, args.rounds + 1)),
+            "r1": "one nats-server, the stream at 1 replica",
+            "r3": "3 nats-server nodes clustered on loopback, the stream at 3 replicas; the "
+                  "services get every node's URL (NATS_URL) and pick one each",
+        },
+    }  # fmt: skip
+    for name, measured in runs.items():
+        figures = [_figures(r) for r in measured]
+        out[name] = {
+            "median": {k: round(statistics.median(f[k] for f in figures), 3) for k in figures[0]},
+            "runs": measured,
+        }
+    r1, r3 = out["r1"], out["r3"]
+    out["r3_over_r1"] = {
+        **{k: _ratio(r3["median"][k], r1["median"][k]) for k in r1["median"]},
+        "seconds_first_post_to_all_completed_by_round": [
+            _ratio(b["seconds_first_post_to_all_completed"],
+                   a["seconds_first_post_to_all_completed"])
+            for a, b in zip(r1["runs"], r3["runs"], strict=True)
+        ],
+    }  # fmt: skip
+    broken = [
+        f"{name} round {run['round']}: {run['completed']} of {run['readings']} completed, "
+        f"{run['rejected']} POSTs refused, the stream at {run['stream']['num_replicas']} "
+        "replicas"
+        for name, measured in runs.items()
+        for run in measured
+        if run["completed"] < run["readings"]
+        or run["stream"]["num_replicas"] != {"r1": 1, "r3": 3}[name]
+    ]
+    if broken:
+        out["broken"] = broken
+    out["notes"] = [
+        "Every process (load generator, fake LLM, 1 or 3 nats-servers, PostgreSQL, the four "
+        "services) shares the same 2 cores: R3's cost here is an upper bound (in production "
+        "each NATS node has its own machine, but also a network round trip between nodes).",
+        "median: over the rounds; r3_over_r1: the ratio of the medians; *_by_round: each "
+        "round's own ratio, to show the noise. cpu_cores.other_cores: what the rest of the "
+        "machine used during a run (an upper bound; ~0 on an idle machine).",
+    ]
+    return out
+
+
+async def main(args: argparse.Namespace) -> int:
+    name = "reader" if not args.quick else "reader-quick"
+    if args.cluster:
+        t0 = time.perf_counter()
+        result = await replication(args)
+        result["runtime_s"] = round(time.perf_counter() - t0, 1)
+        path = write_section(name, "replication", result)
+        lines = ["", f"reader benchmark, R1 beside R3 -> {path} `replication`"]
+        for setup in ("r1", "r3"):
+            m = result[setup]["median"]
+            lines.append(f"  {setup}  all completed after "
+                         f"{m['seconds_first_post_to_all_completed']} s, "
+                         f"posted in {m['seconds_to_post_all']} s, chart wait p99 "
+                         f"{m['chart_wait_p99']} s (medians of {args.rounds})")  # fmt: skip
+        lines.append(f"  R3/R1  {result['r3_over_r1']}")
+        lines += [f"  BROKEN: {b}" for b in result.get("broken", [])]
+        print("\n".join(lines), file=sys.stderr)
+        return 1 if "broken" in result else 0
     scale = 10 if args.quick else 1
     results: dict[str, Any] = {
         "first_text": await first_text(5 if args.quick else 20, 1.0),
@@ -167,10 +294,23 @@ async def main(args: argparse.Namespace) -> None:
     results["concurrency_200"]["target_s"] = 21
     results["concurrency_1000"]["target_s"] = 30
     results["concurrency_1000"]["target_reader_rss_mb"] = 400
-    write_result("reader" if not args.quick else "reader-quick", results)
+    write_result(name, results, keep=("replication",))
+    return 0
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a tenth of the readings")
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--cluster", action="store_true",
+        help="instead: concurrency 200 at R1 (one server) beside R3 (3-node cluster), "
+             "alternating, into reader.json `replication` (the rest of the file stays)",
+    )  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=3, help="with --cluster: runs per setup")
+    parser.add_argument(
+        "--quiet-wait", type=float, default=60.0,
+        help="with --cluster: seconds to wait for an idle machine before each run",
+    )  # fmt: skip
+    raise SystemExit(asyncio.run(main(parser.parse_args())))
