@@ -33,7 +33,8 @@ EVENTS_DUPLICATE = Counter(
 )
 EVENTS_SKIPPED = Counter(
     f"{P}_events_skipped_total",
-    "Events acknowledged with no work done or nothing more published, by reason (cancelled).",
+    "Events acknowledged with no work done or nothing more published, by reason "
+    "(cancelled, already_generated).",
     ["service", "reason"],
 )
 HANDLERS_IN_FLIGHT = Gauge(

@@ -33,7 +33,9 @@ async def setup(rt: Runtime[Any]) -> None:
     cancelled = CancelledReadings()
     await cancelled.start(rt.js)
     rt.on_cleanup(cancelled.stop)
-    writer = ReadingWriter(provider, rt.publisher, cancelled, calls=settings.reader_concurrency)
+    # On a redelivery the stream says whether the version is done already.
+    writer = ReadingWriter(provider, rt.publisher, cancelled, calls=settings.reader_concurrency,
+                           js=rt.js)  # fmt: skip
     await rt.add_consumer(
         READER,
         handler=writer.handle,

@@ -9,10 +9,14 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from nats.js import JetStreamContext
+
 from services.reader.agents import prompt_version
 from services.reader.deltas import SOURCE, DeltaCoalescer
 from services.reader.providers import Generation, Provider, call_id_for
+from services.reader.redelivery import CANCELLED, done_before
 from shared.bus.cancellations import CancelledReadings
+from shared.bus.consumer import current_delivery
 from shared.bus.publish import Publisher
 from shared.events.chart_calculated import ChartCalculated
 from shared.events.envelope import Envelope
@@ -24,17 +28,19 @@ from shared.logging import get_logger
 from shared.metrics import EVENTS_SKIPPED
 
 log = get_logger(__name__)
-SKIPPED_CANCELLED = EVENTS_SKIPPED.labels("reader", "cancelled")
 
 
 class ReadingWriter:
-    """Writes one reading per `chart.calculated`; a cancelled reading is skipped or stopped.
+    """Writes one reading per `chart.calculated`; no LLM call a reading does not need.
 
     With `cancelled`, a chart whose version is cancelled is acked with nothing
     published, and a cancel that arrives while the reading is being written
     abandons the LLM call (its task is cancelled, which closes the stream) and
     publishes nothing more for it: no further delta, no `reading.generated`,
     no `reading.failed`.
+
+    With `js`, a redelivered chart whose version the stream already holds as
+    generated or cancelled is acked with nothing published (`redelivery`).
     """
 
     def __init__(
@@ -44,10 +50,12 @@ class ReadingWriter:
         cancelled: CancelledReadings | None = None,
         *,
         calls: int | None = None,
+        js: JetStreamContext | None = None,
     ) -> None:
         self._provider = provider
         self._publisher = publisher
         self._cancelled = cancelled
+        self._js = js
         # The replica's cap on concurrent calls (READER_CONCURRENCY). The consume loop
         # holds a few more charts than that (READER_PREFETCH), each waiting here: when a
         # call ends, the next starts at once instead of after publishing, acking and a
@@ -58,6 +66,12 @@ class ReadingWriter:
 
     async def handle(self, event: Envelope[Any]) -> list[Envelope[Any]]:
         data: ChartCalculated = event.data
+        if current_delivery().redelivered and self._js is not None:
+            done = await done_before(self._js, data.reading_id, data.version)
+            if done is not None:
+                return _skip(data, "before writing", reason=done)
+        if self._is_cancelled(data):
+            return _skip(data, "before writing")
         async with self._calls:
             if self._is_cancelled(data):
                 return _skip(data, "before writing")
@@ -158,11 +172,11 @@ async def _settled(announced: asyncio.Future[Any]) -> None:
         announced.exception()  # retrieved here; raised by the caller when it matters
 
 
-def _skip(data: ChartCalculated, when: str) -> list[Envelope[Any]]:
-    """Ack a cancelled reading with nothing (more) published."""
-    log.info("reading cancelled; skipped", reading_id=data.reading_id, version=data.version,
-             when=when)  # fmt: skip
-    SKIPPED_CANCELLED.inc()
+def _skip(data: ChartCalculated, when: str, reason: str = CANCELLED) -> list[Envelope[Any]]:
+    """Ack a reading that needs nothing (more): cancelled, or already generated."""
+    log.info("reading skipped", reason=reason, reading_id=data.reading_id,
+             version=data.version, when=when)  # fmt: skip
+    EVENTS_SKIPPED.labels("reader", reason).inc()
     return []
 
 
