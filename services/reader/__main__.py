@@ -33,9 +33,10 @@ async def setup(rt: Runtime[Any]) -> None:
     cancelled = CancelledReadings()
     await cancelled.start(rt.js)
     rt.on_cleanup(cancelled.stop)
-    # On a redelivery the stream says whether the version is done already.
+    # On a redelivery the stream says whether the version is done already; once the
+    # replica drains (rt.stopping), charts without a call slot go to another replica.
     writer = ReadingWriter(provider, rt.publisher, cancelled, calls=settings.reader_concurrency,
-                           js=rt.js)  # fmt: skip
+                           js=rt.js, stopping=rt.stopping)  # fmt: skip
     await rt.add_consumer(
         READER,
         handler=writer.handle,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +13,7 @@ from services.reader.agents import prompt_version
 from services.reader.deltas import SOURCE, DeltaCoalescer
 from services.reader.providers import Generation, Provider, call_id_for
 from services.reader.redelivery import CANCELLED, done_before
+from services.reader.slots import CallSlots
 from shared.bus.cancellations import CancelledReadings
 from shared.bus.consumer import current_delivery
 from shared.bus.publish import Publisher
@@ -41,6 +40,8 @@ class ReadingWriter:
 
     With `js`, a redelivered chart whose version the stream already holds as
     generated or cancelled is acked with nothing published (`redelivery`).
+    With `stopping` (the runner's SIGTERM event), a chart that has no call slot
+    yet when the replica drains is released to another replica (`slots`).
     """
 
     def __init__(
@@ -51,6 +52,7 @@ class ReadingWriter:
         *,
         calls: int | None = None,
         js: JetStreamContext | None = None,
+        stopping: asyncio.Event | None = None,
     ) -> None:
         self._provider = provider
         self._publisher = publisher
@@ -60,19 +62,20 @@ class ReadingWriter:
         # holds a few more charts than that (READER_PREFETCH), each waiting here: when a
         # call ends, the next starts at once instead of after publishing, acking and a
         # fetch round trip. Waiting charts are in-flight messages (heartbeated).
-        self._calls: AbstractAsyncContextManager[Any] = (
-            asyncio.Semaphore(calls) if calls else contextlib.nullcontext()
-        )
+        self._slots = CallSlots(calls, stopping)
 
     async def handle(self, event: Envelope[Any]) -> list[Envelope[Any]]:
         data: ChartCalculated = event.data
-        if current_delivery().redelivered and self._js is not None:
+        delivery = current_delivery()
+        if delivery.redelivered and self._js is not None:
             done = await done_before(self._js, data.reading_id, data.version)
             if done is not None:
                 return _skip(data, "before writing", reason=done)
         if self._is_cancelled(data):
             return _skip(data, "before writing")
-        async with self._calls:
+        # Released instead of a slot once draining, unless JetStream would not deliver
+        # it again: on its last delivery the chart is written rather than lost.
+        async with self._slots.call(releasable=not delivery.last):
             if self._is_cancelled(data):
                 return _skip(data, "before writing")
             written = await self._write(data)
