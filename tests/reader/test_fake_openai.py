@@ -50,6 +50,4 @@ async def test_a_client_that_goes_away_while_the_server_waits_is_logged_as_cut()
         async with asyncio.timeout(10):
             while script.call_log[0].outcome == "streaming":
                 await asyncio.sleep(0.01)
-        assert [(c.request_id, c.outcome) for c in await fetch_call_log(url)] == [
-            ("r-3:v1", "cut")
-        ]
+        assert [(c.request_id, c.outcome) for c in await fetch_call_log(url)] == [("r-3:v1", "cut")]
