@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 T      ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt typecheck pytest chromium wrk chaos soak validate up bench bench-chart bench-status bench-reader bench-intake clean
+.PHONY: help install run cluster test lint fmt typecheck pytest pytest-cluster chromium wrk chaos soak validate up bench bench-chart bench-status bench-reader bench-intake clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,7 +24,10 @@ $(STAMP): pyproject.toml
 run: install ## Run the product: embedded NATS + PostgreSQL + the four services
 	$(PY) -m shared.launcher
 
-test: lint typecheck pytest ## Lint, type-check and run every test
+cluster: install ## Production shape: 3 clustered NATS servers (R3), SERVICE_REPLICAS processes each
+	$(PY) -m shared.launcher --cluster
+
+test: lint typecheck pytest pytest-cluster ## Lint, type-check, every test; bus tests again on a 3-node cluster
 
 lint: install ## ruff: lint and format check
 	$(VENV)/bin/ruff check .
@@ -49,10 +52,13 @@ wrk: ## Debian's wrk, the HTTP load generator of bench-intake (apt-get; sudo whe
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; }
 
-pytest: install chromium ## pytest (T=path narrows)
+pytest: install chromium ## pytest on one NATS server (T=path narrows)
 	$(VENV)/bin/pytest $(T)
 
-chaos: install ## Chaos: 1,000 readings while every process is SIGKILLed (CHAOS_READINGS)
+pytest-cluster: install ## The tests marked `cluster` again, on a 3-node NATS cluster at R3
+	TEST_NATS_CLUSTER=3 $(VENV)/bin/pytest -m cluster $(T)
+
+chaos: install ## Chaos on the cluster: 1,000 readings, kills triggered by work in flight (CHAOS_READINGS)
 	CHAOS_READINGS=$${CHAOS_READINGS:-1000} $(VENV)/bin/pytest tests/e2e/test_chaos.py
 
 soak: install ## Soak: 30 minutes of moderate load, memory of every process over time
