@@ -17,7 +17,7 @@ from shared.bus.topology import CHART, ensure_consumer
 from shared.events.registry import decode
 from tests import factories as f
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 
 def skipped() -> float:

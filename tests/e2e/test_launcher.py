@@ -1,30 +1,46 @@
-"""`make run`'s launcher: embedded broker and database, SIGTERM leaves nothing behind,
-and a second run keeps the first run's readings."""
+"""`make run`'s and `make cluster`'s launcher: embedded broker and database, SIGTERM
+leaves nothing behind, a second run keeps the first run's readings, and the cluster mode
+runs three clustered NATS servers and the replicas SERVICE_REPLICAS names."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import aiohttp
 import psutil
 import pytest
 
-from shared.embedded.process import free_port
+from shared.embedded.process import free_port, port_open
 from tests.e2e.helpers import post_reading, wait_status
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
-def launch(data_dir: Path, ports: dict[str, int], repo_root: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "DATABASE_URL")}
+def launch(
+    data_dir: Path, ports: dict[str, int], repo_root: Path, *args: str, **extra: str
+) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NATS_URL", "DATABASE_URL", "STREAM_REPLICAS")}  # fmt: skip
     env.update({"DATA_DIR": str(data_dir), "LOG_FORMAT": "json",
-                **{k.upper(): str(v) for k, v in ports.items()}})  # fmt: skip
-    return subprocess.Popen([sys.executable, "-m", "shared.launcher"], env=env, cwd=repo_root)
+                **{k.upper(): str(v) for k, v in ports.items()}, **extra})  # fmt: skip
+    return subprocess.Popen([sys.executable, "-m", "shared.launcher", *args], env=env,
+                            cwd=repo_root)  # fmt: skip
+
+
+def free_ports_in_a_row(n: int) -> int:
+    """The first of `n` consecutive free ports (a cluster's nodes take a base and the next)."""
+    for _ in range(200):
+        base = random.randrange(20_000, 60_000)
+        if not any(port_open(p) for p in range(base, base + n)):
+            return base
+    raise RuntimeError(f"no {n} free ports in a row")
 
 
 async def wait_ready(http: aiohttp.ClientSession, urls: list[str], timeout_s: float) -> None:
@@ -83,3 +99,38 @@ async def test_sigterm_stops_everything_and_a_second_run_keeps_readings(
             assert body["status"] == "completed" and body["reading"]["text"]
         finally:
             stop(second)
+
+
+async def test_cluster_mode_runs_three_nats_nodes_and_the_replicas_asked_for(
+    tmp_path: Path, repo_root: Path
+) -> None:
+    ports = {name: free_port() for name in ("intake_port", "status_port", "chart_ops_port",
+                                            "reader_ops_port", "embedded_pg_port")}  # fmt: skip
+    nats_ports = ("embedded_nats_port", "embedded_nats_route_port", "embedded_nats_monitor_port")
+    ports |= {name: free_ports_in_a_row(3) for name in nats_ports}
+    intake = f"http://127.0.0.1:{ports['intake_port']}"
+    status = f"http://127.0.0.1:{ports['status_port']}"
+    launcher = launch(tmp_path / "data", ports, repo_root, "--cluster", OPS_PORT_BASE="0",
+                      SERVICE_REPLICAS="intake=2,chart=2,reader=1,status=2")  # fmt: skip
+    async with aiohttp.ClientSession() as http:
+        try:
+            await wait_ready(http, [intake, status], 120)
+            rid = await post_reading(http, intake)
+            await wait_status(http, status, rid, {"completed"}, timeout_s=60)
+            tree = psutil.Process(launcher.pid).children(recursive=True)
+            commands = [" ".join(p.cmdline()) for p in tree]
+            nats_nodes = [c for c in commands if "nats-server" in c and "--cluster" in c]
+            per_service = Counter(c.split("services.")[1].split()[0]
+                                  for c in commands if " -m services." in c)  # fmt: skip
+            async with http.get(f"http://127.0.0.1:{ports['embedded_nats_monitor_port']}"
+                                "/jsz?streams=true") as resp:  # fmt: skip
+                jsz = await resp.json(content_type=None)
+        finally:
+            children = stop(launcher)
+    assert len(nats_nodes) == 3
+    assert per_service == {"intake": 2, "chart": 2, "reader": 1, "status": 2}
+    streams = jsz["account_details"][0]["stream_detail"]
+    assert [(s["name"], len(s["cluster"]["replicas"]) + 1) for s in streams] == [("READINGS", 3)]
+    await asyncio.sleep(0.5)
+    alive = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert alive == [], f"left behind: {[p.cmdline() for p in alive]}"

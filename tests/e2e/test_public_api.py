@@ -16,7 +16,7 @@ from tests.e2e.helpers import read_sse
 from tests.e2e.test_reader_llm import llm_stack
 from tests.reader.fake_openai import Script
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.cluster]
 
 A = {"X-API-Key": "key-of-tenant-a"}
 B = {"Authorization": "Bearer key-of-tenant-b"}

@@ -20,7 +20,7 @@ from tests.e2e.helpers import post_reading, running
 from tests.reader.fake_openai import Script, fake_openai
 from tests.reader.test_limiter import max_in_any_window
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.cluster]
 
 KEY = "sk-test-e2e-not-a-real-key-000000"
 

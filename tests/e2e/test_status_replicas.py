@@ -23,7 +23,7 @@ from shared.launcher import ServiceProcess, Stack
 from tests import factories as f
 from tests.e2e.helpers import post_reading, read_sse, wait_status
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e]
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.cluster]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from shared.events.registry import decode
 from shared.settings import IntakeSettings
 from tests.intake.helpers import intake_app
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 GOOD = {
     "birth": {"date": "1948-04-09", "time": "00:14",

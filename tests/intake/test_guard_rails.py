@@ -18,7 +18,7 @@ from shared.events.registry import decode
 from shared.settings import IntakeSettings
 from tests.intake.helpers import Serve, intake_app
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 KEY_A, KEY_B = "key-of-tenant-a", "key-of-tenant-b"
 KEYS = f"a={KEY_A},b=sha256:{digest(KEY_B).hex()}"  # one plain, one stored as a digest

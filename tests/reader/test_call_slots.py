@@ -22,7 +22,7 @@ from shared.settings import ReaderSettings
 from tests import factories as f
 from tests.reader.fake_openai import Script, fake_openai
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 CALLS, PREFETCH, READINGS = 4, 3, 20
 

@@ -13,7 +13,7 @@ from shared import names
 from shared.bus.publish import Publisher
 from shared.events.registry import decode
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 
 async def deltas_on_bus(js: JetStreamContext, rid: str) -> list[tuple[str, int, str]]:

@@ -14,7 +14,7 @@ from nats.aio.client import Client as NATS
 from services.reader.limiter import BUCKET, Limits, SharedLimiter
 from shared.bus.connect import server_list
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from shared.settings import ReaderSettings
 from tests import factories as f
 from tests.reader.fake_openai import CallRecord, Script, fake_openai
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 CALLS, PREFETCH = 2, 3
 HELD = CALLS + PREFETCH  # what one replica holds: its calls and the charts waiting for one

@@ -29,7 +29,7 @@ from shared.settings import ReaderSettings
 from tests import factories as f
 from tests.reader.fake_openai import Script, fake_openai
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 Handler = Callable[[Envelope[Any]], Awaitable[Outputs]]
 # Wraps the reader's handler for the first delivery of a chart.

@@ -27,7 +27,7 @@ from shared.events.registry import decode
 from tests import factories as f
 from tests.bus import stream_replicas
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 FAST = ConsumerSpec(
     durable="test-worker",

@@ -14,7 +14,7 @@ from shared.bus.cancellations import CancelledReadings
 from shared.bus.publish import Publisher
 from tests import factories as f
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 
 @pytest.fixture
