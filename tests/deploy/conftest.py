@@ -41,6 +41,10 @@ SERVICE_SETTINGS: dict[str, type[BaseSettings]] = {
     "status": settings_module.StatusSettings,
 }
 
+# The variable naming the port each service is probed and scraped on.
+SERVICE_PORT_VAR = {"intake": "INTAKE_PORT", "chart": "CHART_OPS_PORT",
+                    "reader": "READER_OPS_PORT", "status": "STATUS_PORT"}  # fmt: skip
+
 # What the runner spends after the drain on SIGTERM (shared/runner.py):
 # NATS drain (5 s) + HTTP runner cleanup (2 s).
 RUNNER_STOP_OVERHEAD_S = 5 + 2

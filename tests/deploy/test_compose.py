@@ -13,6 +13,7 @@ from shared.auth import GUARDED_PREFIX
 from tests.deploy.conftest import (
     ROOT,
     RUNNER_STOP_OVERHEAD_S,
+    SERVICE_PORT_VAR,
     SERVICE_SETTINGS,
     SERVICES,
     all_settings_variables,
@@ -80,7 +81,7 @@ def test_app_services_wait_for_healthy_dependencies_and_check_readyz() -> None:
             assert spec.get("condition") == "service_healthy", f"{name} -> {dep}"
         assert "build" in service, f"{name}: built from the Dockerfile"
         assert service["command"] == ["python", "-m", f"services.{name}"]
-        port = next(v for k, v in service["environment"].items() if k.endswith("_PORT"))
+        port = service["environment"][SERVICE_PORT_VAR[name]]
         assert f"http://127.0.0.1:{port}/readyz" in " ".join(service["healthcheck"]["test"]), name
     assert services["status"]["depends_on"]["postgres"]["condition"] == "service_healthy"
     nats = " ".join(services["nats"]["healthcheck"]["test"])
@@ -174,7 +175,7 @@ def test_prometheus_scrapes_all_four_services() -> None:
         t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]
     }
     for name in SERVICES:
-        port = next(v for k, v in services[name]["environment"].items() if k.endswith("_PORT"))
+        port = services[name]["environment"][SERVICE_PORT_VAR[name]]
         assert f"{name}:{port}" in targets, f"prometheus.yml does not scrape {name}:{port}"
 
 

@@ -23,6 +23,7 @@ from tests.deploy.conftest import (
     NAMESPACE,
     OVERLAYS,
     RUNNER_STOP_OVERHEAD_S,
+    SERVICE_PORT_VAR,
     SERVICE_SETTINGS,
     SERVICES,
     configmap_data,
@@ -151,7 +152,7 @@ def test_each_service_runs_with_probes_on_its_port(overlays: dict[str, Docs], ov
         assert c["command"] == ["python", "-m", f"services.{name}"]
         assert c["image"].split("/")[-1].startswith("hd-pipeline"), c["image"]
         env = effective_env(docs, dep)
-        port_var = next(v for v in settings_fields(SERVICE_SETTINGS[name]) if v.endswith("_PORT"))
+        port_var = SERVICE_PORT_VAR[name]
         port = int(env.get(port_var, settings_fields(SERVICE_SETTINGS[name])[port_var].default))
         assert port == {**APIS, **WORKERS}[name]
         ports = {p["name"]: p["containerPort"] for p in c["ports"]}
