@@ -11,6 +11,8 @@ import aiohttp
 import asyncpg
 import pytest
 
+from shared.bus.lookup import last_event
+from shared.events import reading_requested
 from shared.launcher import Stack
 from tests.e2e.helpers import read_sse
 from tests.e2e.test_reader_llm import llm_stack
@@ -142,6 +144,24 @@ async def test_regenerate_makes_a_new_version_and_keeps_the_old(api, http, datab
     finally:
         await conn.close()
     assert [(r["version"], r["is_current"]) for r in rows] == [(1, False), (2, True)]
+
+
+async def test_two_regenerations_at_once_make_one_version(api, http, js) -> None:
+    """Without keys, two regenerations decided on the same version race for N+1: one wins
+    (202), the other is told (409); the loser's body is never silently dropped."""
+    intake, status = api
+    rid = await post(http, intake, A)
+    await wait_for(http, status, rid, {"completed"})
+    url = f"{status}/v1/readings/{rid}/regenerate"
+    agents = ("business", "crisis")
+    answers = await asyncio.gather(*(http.post(url, json={"agent": a}, headers=A) for a in agents))
+    assert sorted(r.status for r in answers) == [202, 409]
+    (winner,) = [a for a, r in zip(agents, answers, strict=True) if r.status == 202]
+    stored = await last_event(js, reading_requested.TYPE, rid)
+    assert stored is not None
+    assert (stored.event.data.version, stored.event.data.agent) == (2, winner)
+    second = await wait_for(http, status, rid, {"completed"}, version=2)
+    assert (second["version"], second["agent"]) == (2, winner)
 
 
 async def test_open_event_streams_are_capped_per_key(api, http) -> None:
