@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ from services.status.live import LiveHub
 from services.status.migrate import migrate
 from services.status.openapi import document
 from services.status.operations import OperationsApi
+from services.status.outage import data_refused, database_away
 from services.status.pages import DemoPages
 from services.status.projection import apply_batch, record_poison
 from shared.bus.consumer import Delivered, Outputs, Poison
@@ -25,8 +27,6 @@ from shared.runner import Runtime, run_service
 from shared.settings import StatusSettings
 
 log = get_logger(__name__)
-
-DB_AWAY = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError)
 
 
 async def setup(rt: Runtime[Any]) -> None:
@@ -40,34 +40,6 @@ async def setup(rt: Runtime[Any]) -> None:
     rt.on_cleanup(pool.close)
     async with pool.acquire() as conn:
         await migrate(conn)
-
-    async def project(batch: Sequence[Delivered]) -> list[Outputs | BaseException]:
-        try:
-            await apply_batch(pool, batch)
-        except DB_AWAY as exc:
-            # Database away: leave the events in JetStream; they come back after a delay.
-            # Backoff grows with the attempt (capped at a minute) while it stays away.
-            return [Transient(f"database unavailable: {type(exc).__name__}")] * len(batch)
-        except asyncpg.PostgresError:
-            # One event the database refuses must not hold back the others.
-            log.warning("batch refused by the database; applying its events one by one")
-            return [await project_one(d) for d in batch]
-        return [[] for _ in batch]
-
-    async def project_one(d: Delivered) -> Outputs | BaseException:
-        try:
-            await apply_batch(pool, [d])
-        except DB_AWAY as exc:
-            return Transient(f"database unavailable: {type(exc).__name__}")
-        except asyncpg.PostgresError as exc:
-            log.error("event cannot be projected; dead-lettered", event_id=d.event.id,
-                      error=type(exc).__name__)  # fmt: skip
-            await record_poison(pool, Poison(
-                f"hd.{d.event.type}.{d.event.subject}", d.stream_seq, "unprojectable",
-                f"the database refused the event ({type(exc).__name__})",
-                d.event.model_dump_json().encode(),
-            ))  # fmt: skip
-        return []
 
     async def db_ready() -> str | None:
         try:
@@ -90,8 +62,9 @@ async def setup(rt: Runtime[Any]) -> None:
 
     await rt.add_consumer(
         # Two batches in flight: one is written while the next is fetched and decoded.
-        STATUS, batch_handler=project, concurrency=2 * settings.status_batch_size,
-        batch_size=settings.status_batch_size, on_poison=dead_letter,
+        STATUS, batch_handler=functools.partial(project, pool),
+        concurrency=2 * settings.status_batch_size, batch_size=settings.status_batch_size,
+        on_poison=dead_letter,
     )  # fmt: skip
     rt.app.middlewares.append(database_unavailable)
     rt.app.add_routes(StatusApi(settings, pool, rt.js, hub).routes())
@@ -99,6 +72,59 @@ async def setup(rt: Runtime[Any]) -> None:
     rt.app.add_routes(CommandsApi(rt.js, rt.publisher).routes())
     rt.app.add_routes(DemoPages(pool, intake_url=settings.demo_intake_url, js=rt.js).routes())
     add_docs_routes(rt.app, document())
+
+
+async def project(pool: asyncpg.Pool, batch: Sequence[Delivered]) -> list[Outputs | BaseException]:
+    """The status consumer's batch handler: the batch in one transaction.
+
+    While the database is away every event waits (`Transient`, backoff); an event whose
+    data the database refuses is dead-lettered alone, without holding back the others.
+    """
+    try:
+        await apply_batch(pool, batch)
+    except Exception as exc:
+        if database_away(exc):
+            # Leave the events in JetStream; they come back after a delay that grows
+            # with the attempt (capped at a minute) while the database stays away.
+            return [_waiting(exc)] * len(batch)
+        # One event the database refuses must not hold back the others.
+        log.warning("batch not applied; applying its events one by one",
+                    error=type(exc).__name__)  # fmt: skip
+        results: list[Outputs | BaseException] = []
+        for d in batch:
+            result = await project_one(pool, d)
+            results.append(result)
+            if isinstance(result, Transient):  # gone meanwhile: the rest waits too
+                return results + [result] * (len(batch) - len(results))
+        return results
+    return [[] for _ in batch]
+
+
+async def project_one(pool: asyncpg.Pool, d: Delivered) -> Outputs | BaseException:
+    """Apply one event; dead-letter it only if the database refused its data."""
+    try:
+        await apply_batch(pool, [d])
+    except Exception as exc:
+        if not data_refused(exc):
+            # Away: wait. Neither away nor the data (a bug, a missing grant): retry
+            # loudly rather than lose a valid event.
+            return _waiting(exc) if database_away(exc) else exc
+        log.error("event cannot be projected; dead-lettered", event_id=d.event.id,
+                  error=type(exc).__name__)  # fmt: skip
+        try:
+            await record_poison(pool, Poison(
+                f"hd.{d.event.type}.{d.event.subject}", d.stream_seq, "unprojectable",
+                f"the database refused the event ({type(exc).__name__})",
+                d.event.model_dump_json().encode(),
+            ))  # fmt: skip
+        except Exception as not_recorded:
+            # Not kept yet: the event stays in JetStream and comes back; never lost.
+            return _waiting(not_recorded) if database_away(not_recorded) else not_recorded
+    return []
+
+
+def _waiting(exc: BaseException) -> Transient:
+    return Transient(f"database unavailable: {type(exc).__name__}")
 
 
 async def _rollback_if_needed(conn: asyncpg.Connection) -> None:

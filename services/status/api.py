@@ -18,6 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from services.status.access import may_see, owned_request
 from services.status.live import OVERFLOW, LiveHub
+from services.status.outage import database_away
 from services.status.params import int_param
 from services.status.states import TERMINAL_EVENTS
 from services.status.views import (
@@ -225,16 +226,17 @@ class StatusApi:
                 return
 
 
-DB_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresConnectionError,
-             asyncpg.InterfaceError, asyncpg.CannotConnectNowError)  # fmt: skip
-
-
 @web.middleware
 async def database_unavailable(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """While PostgreSQL is away, reads answer 503 with Retry-After, not 500."""
+    """While PostgreSQL is away (`outage.database_away`), answer 503 with Retry-After.
+
+    Any other error, e.g. a value the database refuses, is a bug: aiohttp's 500.
+    """
     try:
         return await handler(request)
-    except DB_ERRORS as exc:
+    except Exception as exc:
+        if not database_away(exc):
+            raise
         log.warning("database unavailable", error=type(exc).__name__)
         return problem(503, "Service Unavailable", "the database is not reachable; try again",
                        kind="database-unavailable", headers={"Retry-After": "2"})  # fmt: skip
