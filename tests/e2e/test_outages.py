@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
 import time
+from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 
 from shared.embedded.nats_server import EmbeddedNats
@@ -18,14 +23,20 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
 @pytest.fixture
-async def own_stack(tmp_path):
-    """A stack on its own broker and database, so the test may stop them."""
+async def own_stack(request, tmp_path):
+    """A stack on its own broker and database, so the test may stop them.
+
+    Indirect parametrization may give `env` (more variables for the services) and
+    `durable` (PostgreSQL keeps every commit through a kill; slower).
+    """
+    options = getattr(request, "param", {})
     nats = EmbeddedNats(tmp_path / "nats", free_port())
-    pg = EmbeddedPostgres(tmp_path / "pg", free_port(), durable=False)
+    pg = EmbeddedPostgres(tmp_path / "pg", free_port(), durable=options.get("durable", False))
     await asyncio.to_thread(nats.start)
     await asyncio.to_thread(pg.start)
     settings = on_free_ports(tmp_path, nats.url, pg.url)
-    st = Stack(settings, extra_env={"LOG_FORMAT": "json", "DRAIN_TIMEOUT_S": "3"})
+    env = {"LOG_FORMAT": "json", "DRAIN_TIMEOUT_S": "3", **options.get("env", {})}
+    st = Stack(settings, extra_env=env)
     try:
         async with running(st, stop_timeout_s=10):
             yield st, nats, pg
@@ -86,3 +97,129 @@ async def test_database_outage_is_503_and_the_projection_catches_up(own_stack) -
         await asyncio.to_thread(pg.start)
         for rid in during:
             await wait_status(http, status, rid, {"completed"}, timeout_s=60)
+
+
+TENANT, KEY = "acme", "k-acme-outage-3f9a27c1"
+READINGS = 60
+USERS = 4
+OUTAGES = 8  # one after every OUTAGE_EVERY accepted readings
+OUTAGE_EVERY = 7
+KEYS = {"API_KEYS": f"{TENANT}={KEY}"}
+
+
+@pytest.mark.parametrize(
+    ("own_stack", "how"),
+    [
+        ({"env": KEYS}, "fast shutdown"),
+        # Durable: a non-durable test server confirms a commit before its WAL is written
+        # (synchronous_commit=off), so a kill could lose a projection already acked.
+        ({"env": KEYS, "durable": True}, "kill"),
+    ],
+    ids=["fast-shutdown", "kill"],
+    indirect=["own_stack"],
+)
+async def test_database_restarts_mid_stream_lose_no_event(own_stack, how: str) -> None:
+    """PostgreSQL stopped while readings stream in (fast shutdown: a switchover, a rolling
+    update; kill: a crash) and started again at once: every accepted reading is projected
+    from its own request and completes once, and the status service dead-letters nothing.
+    AdminShutdownError, "the database system is starting up" and a refused connection
+    are an outage to wait out, never a refused event."""
+    st, _, pg = own_stack
+    s = st.settings
+    intake = f"http://127.0.0.1:{s.intake_port}"
+    status = f"http://127.0.0.1:{s.status_port}"
+    accepted: dict[str, tuple[str, str]] = {}  # reading id -> (user id, birth date)
+    async with aiohttp.ClientSession(headers={"X-API-Key": KEY}) as http:
+
+        async def post_stream() -> None:
+            for i in range(READINGS):
+                user, born = f"user-{i % USERS}", f"19{30 + i}-03-04"
+                body = {"birth": {"date": born, "time": "06:45",
+                                  "place": {"latitude": 59.33, "longitude": 18.07}},
+                        "agent": "personality", "language": "en", "user_id": user}  # fmt: skip
+                accepted[await post_reading(http, intake, body)] = (user, born)
+                await asyncio.sleep(0.08)  # a steady stream over about five seconds
+
+        poster = asyncio.create_task(post_stream())
+        try:
+            for n in range(OUTAGES):
+                # While readings are in flight: more accepted, and the projection has work.
+                async with asyncio.timeout(30):
+                    while not (len(accepted) > n * OUTAGE_EVERY
+                               and await _status_busy(http, status)):  # fmt: skip
+                        assert not poster.done(), f"the stream ended before outage {n + 1}"
+                        await asyncio.sleep(0.01)
+                await asyncio.to_thread(pg.stop if how == "fast shutdown" else lambda: _crash(pg))
+                await asyncio.to_thread(pg.start)  # at once, same port and data directory
+            await poster
+        finally:
+            poster.cancel()
+        assert len(accepted) == READINGS
+        conn = await asyncpg.connect(pg.url)
+        try:
+            # Until every reading is complete with all its parts (an event retried after
+            # the outage may land after the reading's last one), or until an event is
+            # dead-lettered: then it never will be.
+            unfinished, dead = set(accepted), list[dict[str, Any]]()
+            async with asyncio.timeout(120):  # a bound on waiting, not a measurement
+                while unfinished and not dead:
+                    for rid in list(unfinished):
+                        async with http.get(f"{status}/v1/readings/{rid}") as resp:
+                            if resp.status == 200 and _complete(await resp.json()):
+                                unfinished.discard(rid)
+                    dead = [dict(r) for r in await conn.fetch(
+                        "SELECT subject, stage, code, message FROM dead_letters")]  # fmt: skip
+                    await asyncio.sleep(0.2)
+            rows = await conn.fetch(
+                """SELECT r.id, r.tenant, r.user_id, r.birth::text AS birth, r.status,
+                          (SELECT count(*) FROM reading_versions v WHERE v.reading_id = r.id)
+                              AS versions,
+                          EXISTS (SELECT 1 FROM charts c WHERE c.reading_id = r.id) AS charted
+                   FROM readings r WHERE r.id = ANY($1)""",
+                list(accepted),
+            )  # fmt: skip
+        finally:
+            await conn.close()
+        assert dead == [], dead
+        assert not unfinished
+        listed: set[str] = set()
+        for u in range(USERS):
+            query = {"user_id": f"user-{u}", "limit": "100"}
+            async with http.get(f"{status}/v1/readings", params=query) as resp:
+                assert resp.status == 200
+                listed |= {item["id"] for item in (await resp.json())["items"]}
+        async with http.get(f"{status}/v1/dead-letters") as resp:  # the tenant's view;
+            assert resp.status == 200  # `dead` above is every dead letter of any reading
+            assert (await resp.json())["items"] == []
+    assert {r["id"] for r in rows} == set(accepted)
+    for r in rows:
+        assert r["status"] == "completed"
+        assert r["charted"] and r["versions"] == 1, dict(r)
+        # Projected from its reading.requested, not only from the later events.
+        user, born = accepted[r["id"]]
+        birth: dict[str, Any] = json.loads(r["birth"] or "{}")
+        assert (r["tenant"], r["user_id"], birth.get("date")) == (TENANT, user, born), dict(r)
+    assert listed == set(accepted)  # every user finds every reading of theirs
+
+
+def _complete(body: dict[str, Any]) -> bool:
+    """A completed reading as its user sees it: chart, text, and the request's data."""
+    parts = (body.get("chart"), body.get("reading"), body.get("birth"), body.get("user_id"))
+    return body["status"] == "completed" and all(parts)
+
+
+def _crash(pg: EmbeddedPostgres) -> None:
+    """SIGKILL the server and all its backends at once, as when its node or pod is lost
+    (`pg.kill()` signals the postmaster alone and leaves its backends to notice)."""
+    assert pg.proc is not None
+    os.killpg(pg.proc.pid, signal.SIGKILL)  # started in its own session: pgid == pid
+    pg.proc.wait(10)
+
+
+async def _status_busy(http: aiohttp.ClientSession, status: str) -> bool:
+    """Whether the status consumer has events waiting or being projected right now."""
+    async with http.get(f"{status}/v1/pipeline") as resp:
+        if resp.status != 200:
+            return False
+        stage = (await resp.json())["stages"]["status"]
+    return bool((stage.get("pending") or 0) + (stage.get("in_flight") or 0))
