@@ -78,11 +78,13 @@ bench-chart: install ## Chart: latency, charts/s at batch 1/16/256, peak RSS
 bench-status: install ## Status: projection events/s, polling p99, SSE fan-out
 	$(PY) -m benchmarks.status_bench
 
-bench-reader: install ## Reader: the whole pipeline against a 2 s LLM at concurrency 200 and 1000
+bench-reader: install ## Reader: the whole pipeline against a 2 s LLM at concurrency 200 and 1000; R3 beside R1
 	$(PY) -m benchmarks.reader_bench
+	$(PY) -m benchmarks.reader_bench --cluster
 
-bench-intake: install wrk ## Intake: accepted POSTs/s and p99 under wrk (50 connections), vs a bare handler
+bench-intake: install wrk ## Intake: accepted POSTs/s and p99 under wrk (50 connections), vs a bare handler; R3 beside R1
 	$(PY) -m benchmarks.intake_bench
+	$(PY) -m benchmarks.intake_bench --cluster
 
 clean: ## Remove caches (keeps .venv and .data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -31,6 +31,12 @@ EVENTS_DUPLICATE = Counter(
     "Publishes JetStream dropped as duplicates of an earlier Nats-Msg-Id.",
     ["service", "event_type"],
 )
+PUBLISH_RETRIES = Counter(
+    f"{P}_publish_retries_total",
+    "Publishes sent again because the stream could not store them for a moment "
+    "(no leader, a timeout, 503).",
+    ["service", "event_type"],
+)
 EVENTS_SKIPPED = Counter(
     f"{P}_events_skipped_total",
     "Events acknowledged with no work done or nothing more published, by reason "

@@ -121,6 +121,10 @@ FailureFactory = Callable[[str, int, str, str], Event]
 PoisonHook = Callable[[Poison], Awaitable[None]]
 
 _FETCH_TIMEOUTS = (asyncio.TimeoutError, nats.errors.TimeoutError)
+# How long settling an event may wait for the stream to store its outputs (a cluster
+# electing a leader takes seconds) before the event is handed back. Meanwhile it stays
+# in flight and heartbeated, so waiting costs no delivery attempt.
+SETTLE_TIMEOUT_S = 30.0
 
 
 class ConsumeLoop:
@@ -359,7 +363,7 @@ class ConsumeLoop:
                     outcome = await self._retry_or_give_up(msg, event, result)
                 else:
                     for out in result:
-                        await self._publisher.publish(out)
+                        await self._publisher.publish(out, SETTLE_TIMEOUT_S)
                     await msg.ack()
             except Exception as exc:
                 # Could not publish or settle (bus trouble): the message comes back
@@ -402,7 +406,8 @@ class ConsumeLoop:
         if self._on_failure is None:
             return
         version = int(getattr(event.data, "version", 1))
-        await self._publisher.publish(self._on_failure(event.subject, version, code, message))
+        failed = self._on_failure(event.subject, version, code, message)
+        await self._publisher.publish(failed, SETTLE_TIMEOUT_S)
 
     async def _dead(self, msg: Msg, poison: PoisonEvent) -> None:
         parsed = names.parse_subject(msg.subject)
