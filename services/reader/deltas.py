@@ -1,4 +1,10 @@
-"""Coalesce streamed text into `reading.delta` events so the bus is not flooded."""
+"""Coalesce streamed text into `reading.delta` events so the bus is not flooded.
+
+Live text is best effort: the durable answer is `reading.generated`. A delta
+the bus cannot store (a cluster electing a leader for longer than the
+publisher's budget) stops the live text of this attempt, and the call goes
+on: failing it would only buy a second LLM call for the same words.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,13 @@ import time
 from collections.abc import Awaitable
 from typing import Any
 
-from shared.bus.publish import Publisher
+from shared.bus.publish import BUS_ERRORS, Publisher
 from shared.events.reading_delta import ReadingDelta
 from shared.events.registry import make_event
+from shared.logging import get_logger
 
 SOURCE = "/services/reader"
+log = get_logger(__name__)
 
 
 class DeltaCoalescer:
@@ -42,6 +50,7 @@ class DeltaCoalescer:
         # JetStream's dedup would drop them and readers would mix two attempts' text).
         self.attempt = secrets.token_hex(4)
         self._publishing: asyncio.Future[None] | None = None  # the delta being published
+        self.broken = False  # the bus could not take a delta: no live text any more
 
     async def add(self, text: str) -> None:
         """Take a chunk; never waits for the bus.
@@ -50,17 +59,18 @@ class DeltaCoalescer:
         being read meanwhile, and what arrives before that task runs (the rest
         of the same network read, often the whole answer) joins the same delta.
         """
+        if self.broken:
+            return
         self._buffer.append(text)
         self._size += len(text)
         if self._publishing is not None and self._publishing.done():
-            self._publishing.result()  # a failed publish fails the attempt
             self._publishing = None
         due = self._size >= self._max_chars or time.monotonic() - self._last >= self._interval_s
         if due and self._publishing is None:
             self._publishing = asyncio.ensure_future(self._publish_buffer())
 
     async def flush(self) -> None:
-        """Publish everything taken so far, in order; raises if a publish failed."""
+        """Publish everything taken so far, in order (nothing once the live text broke)."""
         if self._publishing is not None:
             publishing, self._publishing = self._publishing, None
             await publishing
@@ -74,8 +84,19 @@ class DeltaCoalescer:
         self._buffer.clear()
 
     async def _publish_buffer(self) -> None:
+        try:
+            await self._publish_pending()
+        except BUS_ERRORS as exc:
+            log.warning("live text stopped: the bus did not take a delta", error=str(exc) or
+                        type(exc).__name__, reading_id=self._reading_id)  # fmt: skip
+            self.broken = True
+            self._buffer.clear()
+
+    async def _publish_pending(self) -> None:
+        if self.broken:
+            return
         if self._after is not None:
-            await self._after
+            await self._after  # text is only shown once the reading is announced
             self._after = None
         if not self._buffer:
             return

@@ -87,15 +87,14 @@ class ReadingWriter:
         started = time.monotonic()
         # Announced while the call starts, not before: the LLM's first token is seconds
         # away, and the announcement is stored before any text (the deltas wait for it).
-        announced = asyncio.ensure_future(self._publisher.publish(
-            make_event(
-                ReadingStarted(
-                    reading_id=data.reading_id, version=data.version, provider=self._provider.name,
-                    model=self._provider.model, agent=data.agent, language=data.language,
-                ),
-                source=SOURCE,
-            )
-        ))  # fmt: skip
+        announcement = make_event(
+            ReadingStarted(
+                reading_id=data.reading_id, version=data.version, provider=self._provider.name,
+                model=self._provider.model, agent=data.agent, language=data.language,
+            ),
+            source=SOURCE,
+        )  # fmt: skip
+        announced = asyncio.ensure_future(self._publisher.publish(announcement))
         deltas = DeltaCoalescer(self._publisher, data.reading_id, data.version, after=announced)
         try:
             gen = await self._generate(data, deltas)
@@ -105,12 +104,11 @@ class ReadingWriter:
             if isinstance(exc, Exception) and self._is_cancelled(data):
                 return _skip(data, "after a failed call")  # nobody wants it any more
             raise
-        return _Call(data, gen, deltas, announced, started)
+        return _Call(data, gen, deltas, announcement, announced, started)
 
     async def _finish(self, call: _Call) -> list[Envelope[Any]]:
         data, gen = call.data, call.gen
         await _settled(call.announced)
-        await call.announced  # a failed announcement fails the attempt (retried on the bus)
         if gen is None:
             call.deltas.abandon()
             return _skip(data, "while writing")
@@ -126,7 +124,13 @@ class ReadingWriter:
             agent=data.agent, language=data.language,
             prompt_version=prompt_version(data.agent), usage=gen.usage, latency_s=latency,
         )  # fmt: skip
-        return [make_event(generated, source=SOURCE)]
+        outputs = [make_event(generated, source=SOURCE)]
+        if call.announced.cancelled() or call.announced.exception() is not None:
+            # The bus did not take the announcement while the call ran: it goes out now,
+            # before the result, with the consume loop's longer budget, rather than
+            # failing an attempt whose text is written (a second call for the same words).
+            outputs.insert(0, call.announcement)
+        return outputs
 
     async def _generate(self, data: ChartCalculated, deltas: DeltaCoalescer) -> Generation | None:
         """The provider's generation, or None when the reading was cancelled meanwhile."""
@@ -164,7 +168,8 @@ class _Call:
     data: ChartCalculated
     gen: Generation | None  # None: cancelled while writing
     deltas: DeltaCoalescer
-    announced: asyncio.Future[Any]
+    announcement: Envelope[Any]  # `reading.started`
+    announced: asyncio.Future[Any]  # its publish
     started: float
 
 

@@ -37,6 +37,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shared import names
 from shared.bus.connect import server_list
+from shared.bus.publish import BUS_ERRORS
 from shared.embedded.nats_cluster import EmbeddedNatsCluster
 from shared.embedded.postgres import EmbeddedPostgres
 from shared.embedded.process import free_port
@@ -61,14 +62,17 @@ class Kill:
     what: str
     at: float  # time.time() of the signal
     in_flight: dict[str, Any]
+    recovered_at: float | None = None  # when the system had what it lost back (a new leader)
     restarted_at: float | None = None
     struck_work: bool = False
     evidence: dict[str, Any] = field(default_factory=dict)
 
     def line(self) -> str:
+        times = {k: round(v - self.at, 2) for k, v in (("recovered_after_s", self.recovered_at),
+                 ("restarted_after_s", self.restarted_at)) if v is not None}  # fmt: skip
         return json.dumps({"event": "chaos kill", "what": self.what, "at": round(self.at, 3),
                            "in_flight": self.in_flight, "struck_work": self.struck_work,
-                           "evidence": self.evidence}, sort_keys=True)  # fmt: skip
+                           "evidence": self.evidence, **times}, sort_keys=True)  # fmt: skip
 
 
 class Client:
@@ -168,12 +172,16 @@ class ChaosRig:
     async def wait_for(
         self, what: str, probe: Callable[[], Awaitable[bool]], timeout_s: float = 60.0
     ) -> None:
-        try:
-            async with asyncio.timeout(timeout_s):
-                while not await probe():
-                    await asyncio.sleep(0.01)
-        except TimeoutError:
-            raise AssertionError(f"no {what} within {timeout_s:.0f}s") from None
+        """Poll `probe` until true; a probe the bus cannot answer yet counts as false."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                if await probe():
+                    return
+            except BUS_ERRORS:
+                pass  # a consumer or stream between leaders: ask again
+            await asyncio.sleep(0.002)
+        raise AssertionError(f"no {what} within {timeout_s:.0f}s")
 
     # -- kills -------------------------------------------------------------------------
 
@@ -255,6 +263,7 @@ class ChaosRig:
             return bool(new_leader) and new_leader != leader
 
         await self.wait_for("a new stream leader", elected, 30)
+        kill.recovered_at = time.time()
         await asyncio.sleep(1.0)
         await asyncio.to_thread(self.cluster.start_node, leader)
         kill.restarted_at = time.time()
