@@ -35,9 +35,10 @@ def launch(
 
 
 def free_ports_in_a_row(n: int) -> int:
-    """The first of `n` consecutive free ports (a cluster's nodes take a base and the next)."""
+    """The first of `n` consecutive free ports (a cluster's nodes take a base and the next),
+    below the kernel's ephemeral range, where `free_port()` and outgoing connections are."""
     for _ in range(200):
-        base = random.randrange(20_000, 60_000)
+        base = random.randrange(20_000, 32_000 - n)
         if not any(port_open(p) for p in range(base, base + n)):
             return base
     raise RuntimeError(f"no {n} free ports in a row")
@@ -106,8 +107,9 @@ async def test_cluster_mode_runs_three_nats_nodes_and_the_replicas_asked_for(
 ) -> None:
     ports = {name: free_port() for name in ("intake_port", "status_port", "chart_ops_port",
                                             "reader_ops_port", "embedded_pg_port")}  # fmt: skip
-    nats_ports = ("embedded_nats_port", "embedded_nats_route_port", "embedded_nats_monitor_port")
-    ports |= {name: free_ports_in_a_row(3) for name in nats_ports}
+    base = free_ports_in_a_row(9)  # client, route and monitoring ports of n1..n3
+    ports |= {"embedded_nats_port": base, "embedded_nats_route_port": base + 3,
+              "embedded_nats_monitor_port": base + 6}  # fmt: skip
     intake = f"http://127.0.0.1:{ports['intake_port']}"
     status = f"http://127.0.0.1:{ports['status_port']}"
     launcher = launch(tmp_path / "data", ports, repo_root, "--cluster", OPS_PORT_BASE="0",
