@@ -21,7 +21,6 @@ from aiohttp import web
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from shared import names
 from shared.bus.connect import connect
 from shared.bus.consumer import (
     BatchHandler,
@@ -30,6 +29,7 @@ from shared.bus.consumer import (
     FailureFactory,
     PoisonHook,
 )
+from shared.bus.health import stream_unavailable
 from shared.bus.publish import Publisher
 from shared.bus.topology import ConsumerSpec, ensure_consumer, ensure_stream
 from shared.http import ReadinessCheck, add_ops_routes, api_app, middlewares
@@ -38,7 +38,6 @@ from shared.settings import BaseServiceSettings, HttpSettings, load_settings
 
 log = get_logger(__name__)
 
-READY_TIMEOUT_S = 1.0  # how long /readyz waits for JetStream before saying it is not ready
 
 S = TypeVar("S", bound=BaseServiceSettings)
 Cleanup = Callable[[], Awaitable[None]]
@@ -123,13 +122,7 @@ async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
             return "shutting down"
         if not nc.is_connected:
             return "not connected to NATS"
-        # Connected is not enough on a cluster: without a quorum for the stream (or the
-        # JetStream meta leader), nothing can be stored or acknowledged.
-        try:
-            await asyncio.wait_for(js.stream_info(names.STREAM), READY_TIMEOUT_S)
-        except Exception as exc:
-            return f"JetStream stream {names.STREAM} unavailable: {_reason(exc)}"
-        return None
+        return await stream_unavailable(js)
 
     rt.add_readiness(bus_ready)
     await setup(rt)

@@ -62,7 +62,7 @@ async def test_without_quorum_intake_answers_503_and_readyz_says_why(cluster_sta
                                 resp.headers.get("Retry-After")))  # fmt: skip
         assert all(code == 503 and kind.startswith("application/problem+json") and retry
                    for code, kind, retry in answers), answers  # fmt: skip
-        # The survivor may lead for a few seconds before it notices it has no quorum.
+        # The survivor goes on leading for some seconds before it sees its followers gone.
         async with asyncio.timeout(30):
             for port in ports:
                 while (found := await readiness(http, port))[0] != 503:
