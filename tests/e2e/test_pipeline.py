@@ -15,7 +15,7 @@ from shared.events.reading_requested import Language
 from shared.launcher import Stack
 from tests.e2e.helpers import post_reading, read_sse, wait_status
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.cluster]
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
 async def test_a_reading_flows_through_every_stage(
