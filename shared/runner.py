@@ -203,7 +203,7 @@ async def _declare_stream_until_done(
     delay = 0.2
     while not stop.is_set():
         try:
-            await ensure_stream(js, settings.stream_replicas)
+            await ensure_stream(js, settings.stream_replicas, settings.stream_max_age_s)
             return True
         except Exception as exc:
             log.warning("stream not declared yet, retrying", error=_reason(exc), retry_in_s=delay)

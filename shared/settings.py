@@ -36,6 +36,12 @@ class BaseServiceSettings(BaseSettings):
         description="On SIGTERM, how long in-flight work may take before it is released.",
     )
     stream_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas of the stream.")
+    stream_max_age_s: float = Field(
+        7 * 24 * 3600.0,
+        ge=1,
+        le=365 * 24 * 3600.0,
+        description="How long the stream keeps an event; readings live on in PostgreSQL.",
+    )
 
 
 class HttpSettings(BaseServiceSettings):

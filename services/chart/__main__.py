@@ -20,7 +20,7 @@ async def setup(rt: Runtime[Any]) -> None:
     # Load the ephemeris, time zones and gazetteer now, not on the first reading.
     await asyncio.to_thread(warm_up)
     # Cancelled readings are known before the first request is taken.
-    cancelled = CancelledReadings()
+    cancelled = CancelledReadings(max_age_s=settings.stream_max_age_s)
     await cancelled.start(rt.js)
     rt.on_cleanup(cancelled.stop)
     await rt.add_consumer(

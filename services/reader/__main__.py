@@ -30,7 +30,7 @@ async def setup(rt: Runtime[Any]) -> None:
         window_s=limits.window_s,
     )
     # Cancelled readings are known before the first chart is taken.
-    cancelled = CancelledReadings()
+    cancelled = CancelledReadings(max_age_s=settings.stream_max_age_s)
     await cancelled.start(rt.js)
     rt.on_cleanup(cancelled.stop)
     # On a redelivery the stream says whether the version is done already; once the

@@ -38,7 +38,7 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from shared import names
-from shared.bus.topology import stream_config
+from shared.bus.topology import DEFAULT_MAX_AGE_S
 from shared.events import reading_cancelled
 from shared.events.registry import PoisonEvent, decode
 from shared.logging import get_logger
@@ -60,7 +60,7 @@ class CancelledReadings:
         idle_heartbeat_s: float = 5.0,
     ) -> None:
         self._max_readings = max_readings
-        self._max_age_s = max_age_s if max_age_s is not None else stream_config().max_age or 0.0
+        self._max_age_s = max_age_s if max_age_s is not None else DEFAULT_MAX_AGE_S
         self._catch_up_timeout_s = catch_up_timeout_s
         self._idle_heartbeat_s = idle_heartbeat_s
         # reading id -> (highest version cancelled, epoch seconds of that cancel), oldest first.

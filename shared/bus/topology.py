@@ -30,7 +30,11 @@ log = get_logger(__name__)
 DAY_S = 24 * 3600.0
 
 
-def stream_config(replicas: int = 1) -> StreamConfig:
+DEFAULT_MAX_AGE_S = 7 * DAY_S  # STREAM_MAX_AGE_S's default
+DUPLICATE_WINDOW_S = 120.0  # JetStream's default; never longer than the stream's age
+
+
+def stream_config(replicas: int = 1, max_age_s: float = DEFAULT_MAX_AGE_S) -> StreamConfig:
     """The one stream: Limits retention, bounded by age and bytes, 2-minute dedup window."""
     # Age and size bound the history kept for replays; readings live in PostgreSQL.
     return StreamConfig(
@@ -39,13 +43,13 @@ def stream_config(replicas: int = 1) -> StreamConfig:
         subjects=list(names.STREAM_SUBJECTS),
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
-        max_age=7 * DAY_S,
+        max_age=max_age_s,
         max_bytes=8 * 1024**3,
         max_msg_size=1024**2,
         # Full stream: refuse new events (intake answers 503) rather than drop old,
         # possibly unprocessed ones.
         discard=DiscardPolicy.NEW,
-        duplicate_window=120.0,
+        duplicate_window=min(DUPLICATE_WINDOW_S, max_age_s),
         num_replicas=replicas,
         allow_direct=True,
     )
@@ -109,9 +113,11 @@ STATUS = ConsumerSpec(
 )
 
 
-async def ensure_stream(js: JetStreamContext, replicas: int = 1) -> None:
+async def ensure_stream(
+    js: JetStreamContext, replicas: int = 1, max_age_s: float = DEFAULT_MAX_AGE_S
+) -> None:
     """Create the stream, or update it to the declaration when it exists."""
-    cfg = stream_config(replicas)
+    cfg = stream_config(replicas, max_age_s)
     try:
         await js.stream_info(names.STREAM)
     except NotFoundError:

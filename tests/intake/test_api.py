@@ -13,6 +13,7 @@ from nats.js import JetStreamContext
 from shared import names
 from shared.events.registry import decode
 from shared.settings import IntakeSettings
+from tests.bus import stream_replicas
 from tests.intake.helpers import intake_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
@@ -103,7 +104,7 @@ async def test_a_full_stream_is_a_503_and_nothing_is_lost(client, js) -> None:
 
     from shared.bus.topology import stream_config
 
-    await js.update_stream(replace(stream_config(), max_bytes=16 * 1024))
+    await js.update_stream(replace(stream_config(stream_replicas()), max_bytes=16 * 1024))
     statuses = []
     for _ in range(40):
         resp = await client.post("/v1/readings", json=GOOD)
@@ -115,7 +116,7 @@ async def test_a_full_stream_is_a_503_and_nothing_is_lost(client, js) -> None:
     assert statuses[-1] == 503 and set(statuses[:-1]) == {202}
     # Every 202 is still in the stream: refused new, not dropped old.
     assert await stored(js) == len(statuses) - 1
-    await js.update_stream(stream_config())
+    await js.update_stream(stream_config(stream_replicas()))
 
 
 async def test_past_capacity_intake_sheds_with_503_not_a_queue(js) -> None:
