@@ -25,7 +25,7 @@ from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
 from shared.embedded.process import free_port
 from tests.bus import cluster_size, fresh_stream
-from tests.databases import fresh_database
+from tests.databases import fresh_database, pg_home
 
 Nats = EmbeddedNats | EmbeddedNatsCluster
 
@@ -66,10 +66,18 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedPostg
     if url := os.environ.get("TEST_DATABASE_URL"):
         yield url
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", free_port(), durable=False)
-    server.start()
-    yield server
-    server.stop()
+    with pg_home() as home:
+        server = EmbeddedPostgres(home / "data", free_port(), durable=False)
+        server.start()
+        yield server
+        server.stop()
+
+
+@pytest.fixture
+def pg_dir() -> Iterator[Path]:
+    """A folder for a test's own embedded PostgreSQL (see `tests.databases.pg_home`)."""
+    with pg_home() as home:
+        yield home
 
 
 @pytest.fixture(scope="session")

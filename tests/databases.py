@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tempfile
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 
 import asyncpg
 
@@ -24,3 +26,16 @@ async def fresh_database(server_url: str) -> AsyncIterator[str]:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@contextmanager
+def pg_home() -> Iterator[Path]:
+    """A folder for an embedded PostgreSQL's data, outside pytest's temporary root.
+
+    As root, PostgreSQL runs as an unprivileged user, which must be able to reach its
+    data directory; pytest makes its root (`/tmp/pytest-of-<user>`) private again at
+    the start of every session, so a second pytest started on the machine meanwhile
+    would pull the data directory away from a running server (it panics).
+    """
+    with tempfile.TemporaryDirectory(prefix="hd-test-pg-") as folder:
+        yield Path(folder)

@@ -42,6 +42,7 @@ from shared.embedded.nats_cluster import EmbeddedNatsCluster
 from shared.embedded.postgres import EmbeddedPostgres
 from shared.embedded.process import free_port
 from shared.launcher import ServiceProcess, Stack, on_free_ports
+from tests.databases import pg_home
 from tests.reader.fake_openai import Script, fake_openai
 
 REPLICAS = {"intake": 2, "chart": 2, "reader": 2, "status": 2}
@@ -360,8 +361,15 @@ class ChaosRig:
 @asynccontextmanager
 async def chaos_rig(tmp: Path) -> AsyncIterator[ChaosRig]:
     """Start everything; stop everything on the way out, whatever happened."""
+    with pg_home() as home:
+        async with _chaos_rig(tmp, home) as rig:
+            yield rig
+
+
+@asynccontextmanager
+async def _chaos_rig(tmp: Path, pg_dir: Path) -> AsyncIterator[ChaosRig]:
     cluster = EmbeddedNatsCluster(tmp / "nats", size=3)
-    pg = EmbeddedPostgres(tmp / "pg", free_port())  # durable: a SIGKILL loses no commit
+    pg = EmbeddedPostgres(pg_dir / "pg", free_port())  # durable: a SIGKILL loses no commit
     script = llm_script()
     nc: NATS | None = None
     stack: Stack | None = None

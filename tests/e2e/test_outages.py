@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 
 @pytest.fixture
-async def own_stack(request, tmp_path):
+async def own_stack(request, tmp_path, pg_dir):
     """A stack on its own broker and database, so the test may stop them.
 
     Indirect parametrization may give `env` (more variables for the services) and
@@ -31,7 +31,7 @@ async def own_stack(request, tmp_path):
     """
     options = getattr(request, "param", {})
     nats = EmbeddedNats(tmp_path / "nats", free_port())
-    pg = EmbeddedPostgres(tmp_path / "pg", free_port(), durable=options.get("durable", False))
+    pg = EmbeddedPostgres(pg_dir / "pg", free_port(), durable=options.get("durable", False))
     await asyncio.to_thread(nats.start)
     await asyncio.to_thread(pg.start)
     settings = on_free_ports(tmp_path, nats.url, pg.url)

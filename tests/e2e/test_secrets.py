@@ -21,8 +21,10 @@ API_KEY = "sk-CANARY-api-key-7f3a9c2e41d84b6f"
 DB_PASSWORD = "pw-CANARY-db-5e8d1b7a"
 
 
-async def test_api_key_and_database_password_appear_nowhere(nats_url, js, tmp_path: Path) -> None:
-    pg = EmbeddedPostgres(tmp_path / "pg", free_port(), durable=False)
+async def test_api_key_and_database_password_appear_nowhere(
+    nats_url, js, tmp_path: Path, pg_dir: Path
+) -> None:
+    pg = EmbeddedPostgres(pg_dir / "pg", free_port(), durable=False)
     await asyncio.to_thread(pg.start)
     admin = await asyncpg.connect(pg.url)
     await admin.execute(f"CREATE ROLE canary LOGIN PASSWORD '{DB_PASSWORD}'")
