@@ -205,16 +205,22 @@ async def fake_openai(script: Script) -> AsyncIterator[str]:
 
 
 def main() -> None:
-    """`python -m tests.reader.fake_openai --port N --delay 2`: serve until killed."""
+    """`python -m tests.reader.fake_openai --port N --first-token-delay 2`: serve until
+    killed. The answer is `--text` in pieces of `--chunk-size` characters, the first after
+    `--first-token-delay` s, each next `--chunk-delay` s later (0: all in one write)."""
     import argparse
 
     parser = argparse.ArgumentParser(description="A local OpenAI-compatible test server.")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--first-token-delay", type=float, default=0.0)
     parser.add_argument("--chunk-delay", type=float, default=0.0)
+    parser.add_argument("--chunk-size", type=int, default=60, help="characters per piece")
     parser.add_argument("--text", default="Your chart describes a steady, generous design. " * 6)
     args = parser.parse_args()
-    script = Script(text=args.text, chunk_size=60, first_token_delay_s=args.first_token_delay,
+    if args.chunk_size < 1:
+        parser.error("--chunk-size must be at least 1")
+    script = Script(text=args.text, chunk_size=args.chunk_size,
+                    first_token_delay_s=args.first_token_delay,
                     chunk_delay_s=args.chunk_delay)  # fmt: skip
     web.run_app(_app(script), host="127.0.0.1", port=args.port, print=None, access_log=None,
                 handler_cancellation=True)  # fmt: skip
