@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +49,33 @@ class Infra(Generic[BusT]):
     @property
     def stream_replicas(self) -> int:
         return stream_replicas(self.nats)
+
+
+async def stream_totals(url: str) -> dict[str, int]:
+    """The stream's messages and bytes as the broker counts them."""
+    nc = await nats.connect(server_list(url))
+    try:
+        state = (await nc.jetstream(timeout=10.0).stream_info(names.STREAM)).state
+    finally:
+        await nc.close()
+    return {"messages": int(state.messages), "bytes": int(state.bytes)}
+
+
+def code_version() -> dict[str, Any]:
+    """The commit measured and the files that differed from it (others' work in progress
+    is measured too): what a result was taken with."""
+    root = Path(__file__).parent.parent
+
+    def git(*args: str) -> str:
+        with suppress(OSError, subprocess.SubprocessError):
+            done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                                  timeout=30, check=True)  # fmt: skip
+            return done.stdout
+        return ""
+
+    dirty = [row[3:] for row in git("status", "--porcelain").splitlines() if len(row) > 3]
+    return {"commit": git("rev-parse", "--short", "HEAD").strip() or None,
+            "uncommitted": dirty}  # fmt: skip
 
 
 def nats_nodes(bus: NatsBus) -> list[EmbeddedNats]:
