@@ -9,7 +9,17 @@ stack, after waiting for an idle machine); the medians and their ratio go into
 `reader.json` `replication`, the rest of the file stays (a default run likewise keeps
 `replication`). About 5 minutes with the default 3 rounds.
 
+With --streaming it measures what streaming the answer costs: the concurrency 200 / 2,000
+readings case with the answer in one piece after 2 s, and in --pieces (8) pieces spread
+over the same 2 s (the first after 2/8 s, the last at 2 s), in alternating rounds
+(1 8 | 8 1 | ...); medians and their ratio into `reader.json` `streaming`. With
+--streamed-1000, the concurrency 1,000 / 10,000 readings case with the answer in --pieces
+pieces, reader peak RSS included, into `reader.json` `concurrency_1000_streamed`. Each
+mode keeps the other sections of the file; --readings N shortens a mode's runs.
+
     python -m benchmarks.reader_bench [--quick] [--cluster [--rounds 3]]
+    python -m benchmarks.reader_bench --streaming [--pieces 8] [--rounds 3] [--readings N]
+    python -m benchmarks.reader_bench --streamed-1000 [--pieces 8] [--readings N]
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -29,11 +40,14 @@ from benchmarks.infra import (
     BusT,
     CpuSpan,
     Infra,
+    code_version,
     infrastructure,
     nats_nodes,
+    peak_rss_mb,
     percentiles,
     rss_mb,
     stream_placement,
+    stream_totals,
     wait_quiet,
     write_result,
     write_section,
@@ -69,12 +83,53 @@ SELECT EXTRACT(EPOCH FROM (SELECT started_at FROM readings ORDER BY started_at O
 """
 
 
+# The fake LLM's answer (its CLI default): 288 characters.
+ANSWER = "Your chart describes a steady, generous design. " * 6
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How the fake LLM answers: `text` in pieces of `chunk_size` characters, the first
+    after `first_token_delay` s, each next one `chunk_delay` s later."""
+
+    text: str
+    chunk_size: int
+    first_token_delay: float
+    chunk_delay: float
+
+    @property
+    def pieces(self) -> int:
+        return -(-len(self.text) // self.chunk_size)
+
+    @classmethod
+    def in_pieces(cls, text: str, pieces: int, call_s: float) -> Answer:
+        """`text` in `pieces` pieces spread evenly over a call of `call_s` seconds: the
+        first after call_s/pieces, the last at call_s (one piece: all of it at call_s)."""
+        size = -(-len(text) // pieces)
+        actual = -(-len(text) // size)
+        return cls(text, size, call_s / actual, call_s / actual if actual > 1 else 0.0)
+
+    def describe(self) -> dict[str, Any]:
+        return {"pieces": self.pieces, "text_chars": len(self.text),
+                "chars_per_piece": self.chunk_size,
+                "first_piece_after_s": round(self.first_token_delay, 4),
+                "piece_interval_s": round(self.chunk_delay, 4),
+                "last_piece_after_s": round(self.first_token_delay
+                                            + (self.pieces - 1) * self.chunk_delay, 4)}  # fmt: skip
+
+
 def fake_llm(
-    port: int, first_token_delay: float, chunk_delay: float = 0.0
+    port: int, first_token_delay: float, chunk_delay: float = 0.0, answer: Answer | None = None
 ) -> subprocess.Popen[bytes]:
+    """The fake LLM server on `port`; with `answer`, answering that way (the delays given
+    are then ignored), else its default text in pieces of 60 characters."""
+    args = ["--first-token-delay", str(first_token_delay), "--chunk-delay", str(chunk_delay)]
+    if answer is not None:
+        args = ["--first-token-delay", str(answer.first_token_delay),
+                "--chunk-delay", str(answer.chunk_delay),
+                "--chunk-size", str(answer.chunk_size), "--text", answer.text]  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-m", "tests.reader.fake_openai", "--port", str(port),
-                             "--first-token-delay", str(first_token_delay),
-                             "--chunk-delay", str(chunk_delay)])  # fmt: skip
+                             *args])  # fmt: skip
     wait_for_port(port, proc, 30, "fake LLM")
     return proc
 
@@ -92,13 +147,18 @@ def pipeline(infra: Infra[BusT], llm_port: int, **env: str) -> Stack:
 
 
 async def run_pipeline(
-    readings: int, concurrency: int, llm_delay: float, cluster: bool = False
+    readings: int,
+    concurrency: int,
+    llm_delay: float,
+    cluster: bool = False,
+    answer: Answer | None = None,
 ) -> dict[str, Any]:
     """POST `readings` readings; time from the first POST until all are completed. With
-    `cluster`, on the 3-node NATS cluster with the stream at R3."""
+    `cluster`, on the 3-node NATS cluster with the stream at R3; with `answer`, the LLM
+    answers that way (else its default text, all at once after `llm_delay` s)."""
     with infrastructure(cluster) as infra:
         llm_port = free_port()
-        llm = fake_llm(llm_port, llm_delay)
+        llm = fake_llm(llm_port, llm_delay, answer=answer)
         stack = pipeline(infra, llm_port, READER_CONCURRENCY=str(concurrency),
                          CHART_BATCH_SIZE="256")  # fmt: skip
         settings = stack.settings
@@ -146,6 +206,9 @@ async def run_pipeline(
             stages["reader_full_after"] = await conn.fetchval(_FULL_SINCE, concurrency)
             await conn.close()
             stream = await stream_placement(infra.nats.url)
+            stored = await stream_totals(infra.nats.url)
+            # The true peak (VmHWM), not only what the samples above happened to see.
+            reader_hwm = peak_rss_mb(reader.pid)
         finally:
             stack.stop(30)
             stop_process(llm)
@@ -154,8 +217,12 @@ async def run_pipeline(
             "nats_servers": len(nats_nodes(infra.nats)), "stream": stream, "cpu_cores": cores,
             "seconds_first_post_to_all_completed": round(elapsed, 2),
             "readings_per_s": round(done / elapsed, 1),
-            "reader_peak_rss_mb": round(peak_rss, 1), "seconds_to_post_all": posted_in,
-            "stage_seconds": {k: round(float(v), 3) for k, v in stages.items()}}  # fmt: skip
+            "reader_peak_rss_mb": round(peak_rss, 1),
+            "reader_vmhwm_mb": round(reader_hwm, 1) if reader_hwm is not None else None,
+            "stream_per_reading": {k: round(v / max(done, 1), 1) for k, v in stored.items()},
+            "seconds_to_post_all": posted_in,
+            "stage_seconds": {k: round(float(v), 3) for k, v in stages.items()},
+            **({"answer": answer.describe()} if answer is not None else {})}  # fmt: skip
 
 
 async def first_text(samples: int, first_token_delay: float) -> dict[str, Any]:
@@ -267,8 +334,108 @@ async def replication(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+async def streaming(args: argparse.Namespace) -> dict[str, Any]:
+    """The concurrency-200 case with the answer in one piece after 2 s and in
+    `args.pieces` pieces spread over the same 2 s, in the order one N | N one | ...;
+    medians over the rounds and N pieces over one."""
+    readings = args.readings or 2000 // (10 if args.quick else 1)
+    answers = {"one_piece": Answer.in_pieces(ANSWER, 1, 2.0),
+               "streamed": Answer.in_pieces(ANSWER, args.pieces, 2.0)}  # fmt: skip
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in answers}
+    for n in range(1, args.rounds + 1):
+        for name in ("one_piece", "streamed") if n % 2 else ("streamed", "one_piece"):
+            wait_quiet(args.quiet_wait)
+            run = await run_pipeline(readings, 200, 2.0, answer=answers[name])
+            run["round"] = n
+            runs[name].append(run)
+            print(f"[reader_bench] round {n} {name}: "
+                  f"{run['seconds_first_post_to_all_completed']} s, other processes "
+                  f"{run['cpu_cores']['other_cores']} cores", file=sys.stderr)  # fmt: skip
+    pieces = answers["streamed"].pieces
+    out: dict[str, Any] = {
+        "code": code_version(),
+        "config": {
+            "case": f"reader concurrency 200 / {readings} readings, each LLM call 2 s long",
+            "one_piece": answers["one_piece"].describe(),
+            "streamed": answers["streamed"].describe(),
+            "rounds": args.rounds,
+            "order": " | ".join(f"1 {pieces}" if n % 2 else f"{pieces} 1"
+                                for n in range(1, args.rounds + 1)),
+        },
+    }  # fmt: skip
+    for name, measured in runs.items():
+        figures = [_figures(r) for r in measured]
+        out[name] = {
+            "median": {k: round(statistics.median(f[k] for f in figures), 3) for k in figures[0]},
+            "runs": measured,
+        }
+    one, streamed = out["one_piece"], out["streamed"]
+    out["streamed_over_one_piece"] = {
+        **{k: _ratio(streamed["median"][k], one["median"][k]) for k in one["median"]},
+        "seconds_first_post_to_all_completed_by_round": [
+            _ratio(b["seconds_first_post_to_all_completed"],
+                   a["seconds_first_post_to_all_completed"])
+            for a, b in zip(one["runs"], streamed["runs"], strict=True)
+        ],
+    }  # fmt: skip
+    out["target_ratio"] = 1.05
+    broken = [
+        f"{name} round {run['round']}: {run['completed']} of {run['readings']} completed, "
+        f"{run['rejected']} POSTs refused"
+        for name, measured in runs.items()
+        for run in measured
+        if run["completed"] < run["readings"]
+    ]
+    if broken:
+        out["broken"] = broken
+    out["notes"] = [
+        "Both answers take the same 2 s: one piece at 2 s, or N equal pieces at 2/N s, "
+        "2*2/N s, ..., 2 s. Every process (load generator, fake LLM, NATS, PostgreSQL, the "
+        "four services) shares the same 2 cores.",
+        "median: over the rounds; streamed_over_one_piece: the ratio of the medians; "
+        "*_by_round: each round's own ratio, to show the noise. cpu_cores.other_cores: what "
+        "the rest of the machine used during a run (an upper bound; ~0 on an idle machine).",
+    ]
+    return out
+
+
+async def streamed_1000(args: argparse.Namespace) -> dict[str, Any]:
+    """The concurrency-1,000 case with the answer in `args.pieces` pieces over the 2 s."""
+    readings = args.readings or 10000 // (10 if args.quick else 1)
+    wait_quiet(args.quiet_wait)
+    run = await run_pipeline(readings, 1000, 2.0,
+                             answer=Answer.in_pieces(ANSWER, args.pieces, 2.0))  # fmt: skip
+    return {"code": code_version(), **run, "target_s": 30, "target_reader_rss_mb": 400,
+            "notes": ["reader_peak_rss_mb: the largest of the samples taken every 0.5 s "
+                      "while waiting; reader_vmhwm_mb: the kernel's peak (VmHWM) of the "
+                      "reader process over its life."]}  # fmt: skip
+
+
 async def main(args: argparse.Namespace) -> int:
     name = "reader" if not args.quick else "reader-quick"
+    if args.streaming or args.streamed_1000:
+        t0 = time.perf_counter()
+        section = "streaming" if args.streaming else "concurrency_1000_streamed"
+        result = await (streaming(args) if args.streaming else streamed_1000(args))
+        result["runtime_s"] = round(time.perf_counter() - t0, 1)
+        path = write_section(name, section, result)
+        if args.streaming:
+            one, streamed = result["one_piece"]["median"], result["streamed"]["median"]
+            lines = ["", f"reader benchmark, one piece beside {args.pieces} -> {path} "
+                     f"`{section}`",
+                     f"  one piece  all completed after "
+                     f"{one['seconds_first_post_to_all_completed']} s (median of {args.rounds})",
+                     f"  {args.pieces} pieces   all completed after "
+                     f"{streamed['seconds_first_post_to_all_completed']} s",
+                     f"  ratio      {result['streamed_over_one_piece']}"]  # fmt: skip
+            lines += [f"  BROKEN: {b}" for b in result.get("broken", [])]
+            print("\n".join(lines), file=sys.stderr)
+            return 1 if "broken" in result else 0
+        print(f"\nreader benchmark, concurrency 1,000 in {args.pieces} pieces -> {path} "
+              f"`{section}`: {result['completed']} of {result['readings']} completed after "
+              f"{result['seconds_first_post_to_all_completed']} s, reader peak "
+              f"{result['reader_vmhwm_mb']} MB", file=sys.stderr)  # fmt: skip
+        return 0 if result["completed"] == result["readings"] else 1
     if args.cluster:
         t0 = time.perf_counter()
         result = await replication(args)
@@ -294,7 +461,7 @@ async def main(args: argparse.Namespace) -> int:
     results["concurrency_200"]["target_s"] = 21
     results["concurrency_1000"]["target_s"] = 30
     results["concurrency_1000"]["target_reader_rss_mb"] = 400
-    write_result(name, results, keep=("replication",))
+    write_result(name, results, keep=("replication", "streaming", "concurrency_1000_streamed"))
     return 0
 
 
@@ -308,9 +475,26 @@ if __name__ == "__main__":
         help="instead: concurrency 200 at R1 (one server) beside R3 (3-node cluster), "
              "alternating, into reader.json `replication` (the rest of the file stays)",
     )  # fmt: skip
-    parser.add_argument("--rounds", type=int, default=3, help="with --cluster: runs per setup")
+    parser.add_argument(
+        "--streaming", action="store_true",
+        help="instead: concurrency 200, the answer in one piece beside --pieces pieces over "
+             "the same 2 s, alternating, into reader.json `streaming` (the rest stays)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--streamed-1000", action="store_true",
+        help="instead: concurrency 1,000 / 10,000 readings with the answer in --pieces "
+             "pieces over the 2 s, into reader.json `concurrency_1000_streamed`",
+    )  # fmt: skip
+    parser.add_argument("--pieces", type=int, default=8,
+                        help="with --streaming, --streamed-1000: pieces per answer")  # fmt: skip
+    parser.add_argument("--readings", type=int, default=0,
+                        help="with --streaming, --streamed-1000: readings per run instead of "
+                             "2,000 / 10,000")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="with --cluster, --streaming: runs per setup")  # fmt: skip
     parser.add_argument(
         "--quiet-wait", type=float, default=60.0,
-        help="with --cluster: seconds to wait for an idle machine before each run",
+        help="with --cluster, --streaming, --streamed-1000: seconds to wait for an idle "
+             "machine before each run",
     )  # fmt: skip
     raise SystemExit(asyncio.run(main(parser.parse_args())))
