@@ -12,13 +12,14 @@ stack, after waiting for an idle machine); the medians and their ratio go into
 With --streaming it measures what streaming the answer costs: the concurrency 200 / 2,000
 readings case with the answer in one piece after 2 s, and in --pieces (8) pieces spread
 over the same 2 s (the first after 2/8 s, the last at 2 s), in alternating rounds
-(1 8 | 8 1 | ...); medians and their ratio into `reader.json` `streaming`. With
+(1 8 | 8 1 | 1 8 | 8 1 with the default 4 rounds, each after waiting for an idle
+machine); medians and their ratio into `reader.json` `streaming`. About 8 minutes. With
 --streamed-1000, the concurrency 1,000 / 10,000 readings case with the answer in --pieces
 pieces, reader peak RSS included, into `reader.json` `concurrency_1000_streamed`. Each
 mode keeps the other sections of the file; --readings N shortens a mode's runs.
 
     python -m benchmarks.reader_bench [--quick] [--cluster [--rounds 3]]
-    python -m benchmarks.reader_bench --streaming [--pieces 8] [--rounds 3] [--readings N]
+    python -m benchmarks.reader_bench --streaming [--pieces 8] [--rounds 4] [--readings N]
     python -m benchmarks.reader_bench --streamed-1000 [--pieces 8] [--readings N]
 """
 
@@ -490,11 +491,15 @@ if __name__ == "__main__":
     parser.add_argument("--readings", type=int, default=0,
                         help="with --streaming, --streamed-1000: readings per run instead of "
                              "2,000 / 10,000")  # fmt: skip
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="with --cluster, --streaming: runs per setup")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="with --cluster (default 3), --streaming (default 4): runs per "
+                             "setup")  # fmt: skip
     parser.add_argument(
         "--quiet-wait", type=float, default=60.0,
         help="with --cluster, --streaming, --streamed-1000: seconds to wait for an idle "
              "machine before each run",
     )  # fmt: skip
-    raise SystemExit(asyncio.run(main(parser.parse_args())))
+    parsed = parser.parse_args()
+    if parsed.rounds is None:
+        parsed.rounds = 4 if parsed.streaming else 3
+    raise SystemExit(asyncio.run(main(parsed)))

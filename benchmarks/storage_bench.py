@@ -18,7 +18,7 @@ readings:
 Each piece count's figures beside the 1-piece run's go into `ratio_to_one_piece`.
 Writes `benchmarks/results/storage.json`. Records, asserts no target; exits 1 when a run
 broke (a reading not completed, failed or refused, a process died, a consumer not drained).
-About 4 minutes with the defaults.
+About 5 minutes with the defaults (each run after waiting up to 30 s for an idle machine).
 
     python -m benchmarks.storage_bench [--readings 200] [--pieces 1 8 100 1000]
 """
@@ -43,6 +43,7 @@ from benchmarks.infra import (
     code_version,
     infrastructure,
     percentiles,
+    wait_quiet,
     write_result,
 )
 from benchmarks.reader_bench import BIRTH, Answer, fake_llm, pipeline
@@ -216,6 +217,7 @@ async def run(pieces: int, args: argparse.Namespace) -> dict[str, Any]:
     answer = Answer.in_pieces(answer_text(args.text_chars), pieces, args.call_s)
     broken: list[str] = []
     out: dict[str, Any] = {"answer": answer.describe(), "readings": args.readings}
+    wait_quiet(args.quiet_wait)
     with infrastructure() as infra:
         llm_port = free_port()
         llm = fake_llm(llm_port, 0.0, answer=answer)
@@ -420,12 +422,14 @@ if __name__ == "__main__":
     )
     parser.add_argument("--readings", type=int, default=200, help="readings per piece count")
     parser.add_argument("--pieces", type=int, nargs="+", default=list(PIECES))
-    parser.add_argument("--concurrency", type=int, default=25,
+    parser.add_argument("--concurrency", type=int, default=10,
                         help="READER_CONCURRENCY (low: 1,000 pieces in 2 s per call are a "
                              "lot of work for two cores)")  # fmt: skip
     parser.add_argument("--text-chars", type=int, default=TEXT_CHARS)
     parser.add_argument("--call-s", type=float, default=CALL_S, help="each answer's duration")
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds to wait for all readings of a run")  # fmt: skip
+    parser.add_argument("--quiet-wait", type=float, default=30.0,
+                        help="seconds to wait for an idle machine before each run")  # fmt: skip
     parser.add_argument("--name", default="storage", help="results/<name>.json")
     raise SystemExit(asyncio.run(main(parser.parse_args())))
