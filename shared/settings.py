@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_DAY_S = 24 * 3600.0
+_MAX_RETENTION_S = 10 * 365 * _DAY_S  # a sanity bound on every retention setting
 
 
 class BaseServiceSettings(BaseSettings):
@@ -134,6 +137,70 @@ class StatusSettings(HttpSettings):
         description="Base URL of the intake API the demo page (GET /) sends requests to; "
         "empty = the page's own origin (an ingress routes both).",
     )
+    inbox_retention_s: float | None = Field(
+        None,
+        gt=0,
+        le=_MAX_RETENTION_S,
+        description="How long the projection remembers an applied event's id (the inbox, "
+        "its dedup); at least STREAM_MAX_AGE_S, as the stream may redeliver or replay an "
+        "event as long as it keeps it. Default: STREAM_MAX_AGE_S plus a day.",
+    )
+    event_history_retention_s: float = Field(
+        30 * _DAY_S,
+        gt=0,
+        le=_MAX_RETENTION_S,
+        description="How long a reading's events are kept for SSE history (reading_events), "
+        "by event time; readings, charts and versions are kept until deleted.",
+    )
+    dead_letter_retention_s: float = Field(
+        30 * _DAY_S,
+        gt=0,
+        le=_MAX_RETENTION_S,
+        description="How long dead letters are kept for inspection (GET /v1/dead-letters).",
+    )
+    retention_interval_s: float = Field(
+        300.0, ge=1, le=_DAY_S, description="Seconds between two retention sweeps."
+    )
+    retention_batch_size: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Rows one DELETE of the retention sweep removes (one short transaction).",
+    )
+
+    @field_validator("inbox_retention_s", mode="before")
+    @classmethod
+    def _empty_inbox_retention_is_default(cls, value: object) -> object:
+        return None if value == "" else value  # `INBOX_RETENTION_S=` (compose) = the default
+
+    @field_validator("inbox_retention_s")
+    @classmethod
+    def _inbox_outlives_the_stream(cls, v: float | None, info: ValidationInfo) -> float | None:
+        age = info.data.get("stream_max_age_s")  # absent when itself invalid
+        if v is not None and age is not None and v < age:
+            raise ValueError(
+                f"must be at least STREAM_MAX_AGE_S ({age:.0f} s): the projection's dedup needs "
+                "an event's id for as long as the stream can redeliver or replay the event"
+            )
+        return v
+
+    @field_validator("event_history_retention_s", "dead_letter_retention_s")
+    @classmethod
+    def _history_outlives_the_dedup_window(cls, v: float) -> float:
+        from shared.bus.topology import DUPLICATE_WINDOW_S
+
+        if v < DUPLICATE_WINDOW_S:
+            raise ValueError(
+                f"must be at least the stream's duplicate window ({DUPLICATE_WINDOW_S:g} s)"
+            )
+        return v
+
+    @property
+    def inbox_retention(self) -> float:
+        """Seconds an applied event id is kept: INBOX_RETENTION_S, or the stream's age + a day."""
+        if self.inbox_retention_s is not None:
+            return self.inbox_retention_s
+        return self.stream_max_age_s + _DAY_S
 
 
 class ChartSettings(BaseServiceSettings):

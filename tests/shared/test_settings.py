@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from shared.settings import LauncherSettings, ReaderSettings, describe_error
+from shared.settings import LauncherSettings, ReaderSettings, StatusSettings, describe_error
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,38 @@ def test_service_replicas_override_the_mode_default() -> None:
         "intake": 2, "chart": 3, "reader": 1, "status": 2}  # fmt: skip
     assert settings.replica_counts(cluster=False) == {
         "intake": 1, "chart": 3, "reader": 1, "status": 1}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("env", "name", "why"),
+    [
+        ({"INBOX_RETENTION_S": "3600"}, "INBOX_RETENTION_S", "STREAM_MAX_AGE_S"),
+        ({"STREAM_MAX_AGE_S": "1209600", "INBOX_RETENTION_S": "864000"},
+         "INBOX_RETENTION_S", "STREAM_MAX_AGE_S (1209600 s)"),
+        ({"INBOX_RETENTION_S": "-1"}, "INBOX_RETENTION_S", "greater than 0"),
+        ({"EVENT_HISTORY_RETENTION_S": "-86400"}, "EVENT_HISTORY_RETENTION_S", "greater than 0"),
+        ({"EVENT_HISTORY_RETENTION_S": "60"}, "EVENT_HISTORY_RETENTION_S", "duplicate window"),
+        ({"DEAD_LETTER_RETENTION_S": "0"}, "DEAD_LETTER_RETENTION_S", "greater than 0"),
+        ({"DEAD_LETTER_RETENTION_S": "119"}, "DEAD_LETTER_RETENTION_S", "duplicate window"),
+        ({"RETENTION_INTERVAL_S": "0"}, "RETENTION_INTERVAL_S", "greater than or equal to 1"),
+        ({"RETENTION_BATCH_SIZE": "-5"}, "RETENTION_BATCH_SIZE", "greater than or equal to 1"),
+    ],
+)  # fmt: skip
+def test_a_retention_that_makes_no_sense_stops_status_naming_it(
+    env: dict[str, str], name: str, why: str, repo_root: Path
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "services.status"],
+        env={**os.environ, **env}, cwd=repo_root, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2
+    line = next(x for x in result.stderr.splitlines() if f"invalid setting {name}" in x)
+    assert why in line
+
+
+def test_the_inbox_outlives_the_stream_by_default() -> None:
+    day = 24 * 3600.0
+    assert StatusSettings().inbox_retention == 8 * day  # the stream's 7 days + 1
+    assert StatusSettings(stream_max_age_s=30 * day).inbox_retention == 31 * day
+    assert StatusSettings(inbox_retention_s="").inbox_retention == 8 * day  # `VAR=` in compose
+    assert StatusSettings(inbox_retention_s=10 * day).inbox_retention == 10 * day
