@@ -143,3 +143,19 @@ IDEMPOTENT_REPLAYS = Counter(
     "Requests answered from an earlier one with the same Idempotency-Key.",
     ["service"],
 )
+RETENTION_DELETED = Counter(
+    f"{P}_retention_deleted_rows_total",
+    "Rows the retention sweep deleted because they expired, by table (inbox, "
+    "reading_events, dead_letters).",
+    ["table"],
+)
+RETENTION_SWEEPS = Counter(
+    f"{P}_retention_sweeps_total",
+    "Retention sweeps by outcome: done, locked (another replica was sweeping), failed.",
+    ["outcome"],
+)
+RETENTION_LAST_SUCCESS = Gauge(
+    f"{P}_retention_last_success_timestamp_seconds",
+    "Unix time at which a sweep last removed every expired row of the table.",
+    ["table"],
+)

@@ -18,6 +18,7 @@ from services.status.operations import OperationsApi
 from services.status.outage import data_refused, database_away
 from services.status.pages import DemoPages
 from services.status.projection import apply_batch, record_poison
+from services.status.retention import Retention
 from shared.bus.consumer import Delivered, Outputs, Poison
 from shared.bus.outcomes import Transient
 from shared.bus.topology import STATUS
@@ -55,6 +56,9 @@ async def setup(rt: Runtime[Any]) -> None:
     hub = LiveHub()
     await hub.start(rt.js)
     rt.on_cleanup(hub.stop)
+    retention = Retention.from_settings(settings)  # expired history, in the background
+    retention.start()
+    rt.on_cleanup(retention.stop)
     rt.add_readiness(db_ready)
 
     async def dead_letter(poison: Poison) -> None:
