@@ -159,3 +159,13 @@ RETENTION_LAST_SUCCESS = Gauge(
     "Unix time at which a sweep last removed every expired row of the table.",
     ["table"],
 )
+STREAM_BYTES = Gauge(
+    f"{P}_stream_bytes",
+    "Bytes the JetStream stream holds (status polls it).",
+    ["stream"],
+)
+STREAM_MAX_BYTES = Gauge(
+    f"{P}_stream_max_bytes",
+    "The stream's byte limit; at it the stream refuses new events (DiscardNew). -1: none.",
+    ["stream"],
+)

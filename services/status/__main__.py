@@ -19,6 +19,7 @@ from services.status.outage import data_refused, database_away
 from services.status.pages import DemoPages
 from services.status.projection import apply_batch, record_poison
 from services.status.retention import Retention
+from services.status.stream_watch import StreamWatch
 from shared.bus.consumer import Delivered, Outputs, Poison
 from shared.bus.outcomes import Transient
 from shared.bus.topology import STATUS
@@ -59,6 +60,9 @@ async def setup(rt: Runtime[Any]) -> None:
     retention = Retention.from_settings(settings)  # expired history, in the background
     retention.start()
     rt.on_cleanup(retention.stop)
+    stream_watch = StreamWatch(rt.js)  # the stream's fill, for HdStreamNearlyFull
+    stream_watch.start()
+    rt.on_cleanup(stream_watch.stop)
     rt.add_readiness(db_ready)
 
     async def dead_letter(poison: Poison) -> None:

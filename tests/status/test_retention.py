@@ -1,6 +1,6 @@
 """Retention (`services/status/retention.py`) on a real PostgreSQL: expired history goes
 in batches, one replica sweeps at a time, a database outage is waited out, and readings
-are never touched."""
+are never touched. And the stream's fill as status exports it, on a real JetStream."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
 
 from services.status.retention import (
@@ -20,6 +21,8 @@ from services.status.retention import (
     connector,
     expiries,
 )
+from services.status.stream_watch import StreamWatch
+from shared import names
 from shared.embedded.process import free_port
 from shared.settings import StatusSettings
 
@@ -264,3 +267,17 @@ def test_the_policy_follows_the_settings() -> None:
     assert policy["reading_events"].keep_s == 90 * DAY
     assert policy["dead_letters"].keep_s == 7 * DAY
     assert set(policy) == {"inbox", "reading_events", "dead_letters"}  # never readings
+
+
+async def test_the_stream_gauge_shows_the_stream_s_bytes(js: JetStreamContext) -> None:
+    for i in range(20):
+        await js.publish(f"{names.SUBJECT_PREFIX}.test.{i}", b"x" * 1000)
+    info = await js.stream_info(names.STREAM)
+    assert info.state.bytes > 20_000
+
+    assert await StreamWatch(js).poll() == info.state.bytes
+
+    assert sample("hd_stream_bytes", stream=names.STREAM) == info.state.bytes
+    limit = info.config.max_bytes
+    assert limit is not None and limit > 0
+    assert sample("hd_stream_max_bytes", stream=names.STREAM) == limit
