@@ -15,7 +15,8 @@ over the same 2 s (the first after 2/8 s, the last at 2 s), in alternating round
 (1 8 | 8 1 | 1 8 | 8 1 with the default 4 rounds, each after waiting for an idle
 machine); medians and their ratio into `reader.json` `streaming`. About 8 minutes. With
 --streamed-1000, the concurrency 1,000 / 10,000 readings case with the answer in --pieces
-pieces, reader peak RSS included, into `reader.json` `concurrency_1000_streamed`. Each
+pieces, and beside it in one piece (one run each, reader peak RSS included), into
+`reader.json` `concurrency_1000_streamed`. Each
 mode keeps the other sections of the file; --readings N shortens a mode's runs.
 
     python -m benchmarks.reader_bench [--quick] [--cluster [--rounds 3]]
@@ -222,7 +223,9 @@ async def run_pipeline(
             "reader_vmhwm_mb": round(reader_hwm, 1) if reader_hwm is not None else None,
             "stream_per_reading": {k: round(v / max(done, 1), 1) for k, v in stored.items()},
             "seconds_to_post_all": posted_in,
-            "stage_seconds": {k: round(float(v), 3) for k, v in stages.items()},
+            # reader_full_after is None with fewer readings than the concurrency
+            "stage_seconds": {k: None if v is None else round(float(v), 3)
+                              for k, v in stages.items()},
             **({"answer": answer.describe()} if answer is not None else {})}  # fmt: skip
 
 
@@ -401,15 +404,32 @@ async def streaming(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def streamed_1000(args: argparse.Namespace) -> dict[str, Any]:
-    """The concurrency-1,000 case with the answer in `args.pieces` pieces over the 2 s."""
+    """The concurrency-1,000 case with the answer in `args.pieces` pieces over the 2 s, and
+    beside it (run first, on a fresh stack) the same case with the answer in one piece."""
     readings = args.readings or 10000 // (10 if args.quick else 1)
-    wait_quiet(args.quiet_wait)
-    run = await run_pipeline(readings, 1000, 2.0,
-                             answer=Answer.in_pieces(ANSWER, args.pieces, 2.0))  # fmt: skip
-    return {"code": code_version(), **run, "target_s": 30, "target_reader_rss_mb": 400,
-            "notes": ["reader_peak_rss_mb: the largest of the samples taken every 0.5 s "
-                      "while waiting; reader_vmhwm_mb: the kernel's peak (VmHWM) of the "
-                      "reader process over its life."]}  # fmt: skip
+    answers = {"one_piece": Answer.in_pieces(ANSWER, 1, 2.0),
+               "streamed": Answer.in_pieces(ANSWER, args.pieces, 2.0)}  # fmt: skip
+    out: dict[str, Any] = {"code": code_version()}
+    for name, answer in answers.items():
+        wait_quiet(args.quiet_wait)
+        out[name] = await run_pipeline(readings, 1000, 2.0, answer=answer)
+        print(f"[reader_bench] {name}: {out[name]['seconds_first_post_to_all_completed']} s, "
+              f"reader peak {out[name]['reader_vmhwm_mb']} MB, other processes "
+              f"{out[name]['cpu_cores']['other_cores']} cores", file=sys.stderr)  # fmt: skip
+    one, streamed = out["one_piece"], out["streamed"]
+    out["streamed_over_one_piece"] = {
+        k: _ratio(streamed[k], one[k])
+        for k in ("seconds_first_post_to_all_completed", "reader_vmhwm_mb")
+    }
+    out["target_s"] = 30
+    out["target_reader_rss_mb"] = 400
+    out["notes"] = [
+        "One run each, one piece first: a single pair, so the ratio carries the machine's "
+        "drift between the two runs (see cpu_cores.other_cores of each).",
+        "reader_peak_rss_mb: the largest of the samples taken every 0.5 s while waiting; "
+        "reader_vmhwm_mb: the kernel's peak (VmHWM) of the reader process over its life.",
+    ]
+    return out
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -432,11 +452,13 @@ async def main(args: argparse.Namespace) -> int:
             lines += [f"  BROKEN: {b}" for b in result.get("broken", [])]
             print("\n".join(lines), file=sys.stderr)
             return 1 if "broken" in result else 0
-        print(f"\nreader benchmark, concurrency 1,000 in {args.pieces} pieces -> {path} "
-              f"`{section}`: {result['completed']} of {result['readings']} completed after "
-              f"{result['seconds_first_post_to_all_completed']} s, reader peak "
-              f"{result['reader_vmhwm_mb']} MB", file=sys.stderr)  # fmt: skip
-        return 0 if result["completed"] == result["readings"] else 1
+        runs = {k: result[k] for k in ("one_piece", "streamed")}
+        for k, r in runs.items():
+            print(f"reader benchmark, concurrency 1,000, {k} -> {path} `{section}`: "
+                  f"{r['completed']} of {r['readings']} completed after "
+                  f"{r['seconds_first_post_to_all_completed']} s, reader peak "
+                  f"{r['reader_vmhwm_mb']} MB", file=sys.stderr)  # fmt: skip
+        return 0 if all(r["completed"] == r["readings"] for r in runs.values()) else 1
     if args.cluster:
         t0 = time.perf_counter()
         result = await replication(args)
@@ -483,8 +505,8 @@ if __name__ == "__main__":
     )  # fmt: skip
     parser.add_argument(
         "--streamed-1000", action="store_true",
-        help="instead: concurrency 1,000 / 10,000 readings with the answer in --pieces "
-             "pieces over the 2 s, into reader.json `concurrency_1000_streamed`",
+        help="instead: concurrency 1,000 / 10,000 readings with the answer in one piece, then "
+             "in --pieces pieces over the 2 s, into reader.json `concurrency_1000_streamed`",
     )  # fmt: skip
     parser.add_argument("--pieces", type=int, default=8,
                         help="with --streaming, --streamed-1000: pieces per answer")  # fmt: skip
