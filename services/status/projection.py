@@ -3,6 +3,10 @@
 Idempotent (the inbox keeps every applied event id), monotonic (see
 `states`), and order-tolerant: each event upserts what it knows, so a chart
 that arrives before its request still lands.
+
+`reading.delta` events (live text) are not projected at all: the text is kept
+once, whole, from `reading.generated`, so a reading's rows do not grow with
+the number of pieces it was written in.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import asyncpg
 from services.status.states import BY_EVENT, STAGE_COLUMN
 from shared import names
 from shared.bus.consumer import Delivered, Poison
+from shared.events import reading_delta
 
 _UPSERT_READING = """
 INSERT INTO readings AS r (id, user_id, agent, language, status, status_rank, current_version,
@@ -53,9 +58,9 @@ ON CONFLICT (id) DO UPDATE SET
     last_seq = GREATEST(r.last_seq, EXCLUDED.last_seq)
 """
 
-# History for SSE, every event as it stood in the stream. A delta that comes after
-# the reading's terminal event is stored too (batches may commit out of order, and
-# a replay must rebuild the same rows) but never served: SSE ends at the terminal event.
+# History for SSE, every event as it stood in the stream (but deltas). An event that
+# comes after the reading's terminal event is stored too (batches may commit out of
+# order, and a replay must rebuild the same rows) but never served: SSE ends there.
 _INSERT_EVENT = """
 INSERT INTO reading_events (seq, reading_id, type, time, data)
 VALUES ($1, $2, $3, $4, $5::jsonb)
@@ -96,7 +101,12 @@ async def apply_batch(pool: asyncpg.Pool, batch: Sequence[Delivered]) -> None:
     batches applied at once by two replicas or two slots lock rows in the same
     order and cannot deadlock.
     """
-    batch = sorted(batch, key=lambda d: (d.event.subject, d.stream_seq))
+    batch = sorted(
+        (d for d in batch if d.event.type != reading_delta.TYPE),
+        key=lambda d: (d.event.subject, d.stream_seq),
+    )
+    if not batch:
+        return
     async with pool.acquire() as conn, conn.transaction():
         fresh_ids = {
             r["event_id"]

@@ -26,9 +26,9 @@ async def test_the_happy_path_projects_every_stage(pool: asyncpg.Pool) -> None:
     assert view.chart is not None and view.chart["activations"]["personality"]["sun"]["gate"]
     assert all(getattr(view.stages, k) for k in ("requested_at", "chart_at", "started_at",
                                                    "completed_at"))  # fmt: skip
+    # The deltas (live text) are not projected: the text is kept once, whole.
     assert [t for _, t, _ in events] == ["reading.requested", "chart.calculated",
-                                         "reading.started", "reading.delta", "reading.delta",
-                                         "reading.generated"]  # fmt: skip
+                                         "reading.started", "reading.generated"]  # fmt: skip
 
 
 async def test_duplicates_change_nothing(pool: asyncpg.Pool) -> None:
@@ -53,7 +53,6 @@ async def test_a_late_event_never_moves_a_reading_back(pool: asyncpg.Pool) -> No
     rid, s = f.new_id(), f.Stream()
     await apply_batch(pool, s(f.requested(rid), f.calculated(rid), f.generated(rid, "final")))
     await apply_batch(pool, s(f.started(rid)))  # arrives late
-    await apply_batch(pool, s(f.delta(rid, 7, "stale")))  # after completion: ignored
     await apply_batch(pool, s(f.failed(rid)))  # a second terminal event does not win
     async with pool.acquire() as conn:
         view = await get_reading(conn, rid, None)
@@ -62,7 +61,7 @@ async def test_a_late_event_never_moves_a_reading_back(pool: asyncpg.Pool) -> No
     assert view.reading is not None and view.reading.text == "final"
     # Kept in the history (a replay must rebuild the same rows) but after the terminal
     # event, where SSE never goes.
-    assert types.index("reading.generated") < types.index("reading.delta")
+    assert types.index("reading.generated") < types.index("reading.started")
 
 
 async def test_out_of_order_events_still_land(pool: asyncpg.Pool) -> None:
@@ -96,15 +95,22 @@ async def test_history_resumes_after_a_given_sequence(pool: asyncpg.Pool) -> Non
     assert [seq for seq, _, _ in rest] == [d.stream_seq for d in delivered[2:]]
 
 
-async def test_deltas_before_completion_are_kept_across_batches(pool: asyncpg.Pool) -> None:
+async def test_deltas_are_not_projected_however_many(pool: asyncpg.Pool) -> None:
     rid, s = f.new_id(), f.Stream()
     await apply_batch(pool, s(f.requested(rid), f.calculated(rid)))
-    await apply_batch(pool, s(f.started(rid), f.delta(rid, 0, "Hello")))
-    await apply_batch(pool, s(f.generated(rid, "Hello")))
+    await apply_batch(pool, s(f.started(rid), *(f.delta(rid, i, "word ") for i in range(50))))
+    await apply_batch(pool, s(*(f.delta(rid, i, "word ") for i in range(50, 80))))  # deltas only
+    await apply_batch(pool, s(f.delta(rid, 80, "end"), f.generated(rid, "word " * 80 + "end")))
     async with pool.acquire() as conn:
         types = [t for _, t, _ in await history(conn, rid, 0)]
-    assert types == ["reading.requested", "chart.calculated", "reading.started", "reading.delta",
+        rows = {t: await conn.fetchval(f"SELECT count(*) FROM {t}")
+                for t in ("reading_events", "inbox")}  # fmt: skip
+        view = await get_reading(conn, rid, None)
+    assert types == ["reading.requested", "chart.calculated", "reading.started",
                      "reading.generated"]  # fmt: skip
+    assert rows == {"reading_events": 4, "inbox": 4}  # nothing per piece
+    assert view is not None and view.status == "completed"
+    assert view.reading is not None and view.reading.text == "word " * 80 + "end"
 
 
 async def test_the_json_built_by_postgres_is_the_documented_view(pool: asyncpg.Pool) -> None:
