@@ -11,6 +11,7 @@ import asyncpg
 from services.status.advisories import MaxDeliveriesWatch
 from services.status.api import StatusApi, database_unavailable
 from services.status.commands import CommandsApi
+from services.status.erasure import ErasureApi
 from services.status.live import LiveHub
 from services.status.migrate import migrate
 from services.status.openapi import document
@@ -77,7 +78,8 @@ async def setup(rt: Runtime[Any]) -> None:
     rt.app.middlewares.append(database_unavailable)
     rt.app.add_routes(StatusApi(settings, pool, rt.js, hub).routes())
     rt.app.add_routes(OperationsApi(pool, rt.js).routes())
-    rt.app.add_routes(CommandsApi(rt.js, rt.publisher).routes())
+    rt.app.add_routes(CommandsApi(pool, rt.js, rt.publisher).routes())
+    rt.app.add_routes(ErasureApi(pool, stream_max_age_s=settings.stream_max_age_s).routes())
     rt.app.add_routes(DemoPages(pool, intake_url=settings.demo_intake_url, js=rt.js).routes())
     add_docs_routes(rt.app, document())
 

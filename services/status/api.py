@@ -16,7 +16,7 @@ from aiohttp_sse import EventSourceResponse, sse_response
 from nats.js import JetStreamContext
 from pydantic import TypeAdapter, ValidationError
 
-from services.status.access import may_see, owned_request
+from services.status.access import accepted_request, may_see
 from services.status.live import OVERFLOW, LiveHub
 from services.status.outage import database_away
 from services.status.params import int_param
@@ -75,8 +75,8 @@ class StatusApi:
             body = await get_reading_json(conn, reading_id, tenant)
         if body is None:
             # Not projected yet: intake answered 202 only after JetStream stored the
-            # request, so the stream knows it. Never 404 an accepted reading.
-            stored = await owned_request(self._js, reading_id, tenant)
+            # request, so the stream knows it. Never 404 an accepted reading (unless erased).
+            stored = await accepted_request(self._pool, self._js, reading_id, tenant)
             if stored is None:
                 return reading_not_found(reading_id)
             body = view_from_request(stored.event).model_dump_json()

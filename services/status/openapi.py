@@ -7,6 +7,7 @@ from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, Field
 
+from services.status.erasure import UserReadingsErased
 from services.status.operations import DeadLetterPage, PipelineView
 from services.status.views import ReadingPage, ReadingView
 from shared.api_models import (
@@ -33,8 +34,8 @@ from shared.openapi import (
 TITLE: Final = "hd-pipeline status"
 DESCRIPTION: Final = """\
 Follow readings: poll one (`ETag` / `If-None-Match`), stream its progress and text
-over Server-Sent Events, list a user's readings, regenerate or cancel one, and see
-the pipeline and its dead letters.
+over Server-Sent Events, list a user's readings, regenerate or cancel one, erase a
+user's readings on request, and see the pipeline and its dead letters.
 
 Every `/v1` endpoint needs an API key when `API_KEYS` is configured
 (`X-API-Key: <key>` or `Authorization: Bearer <key>`); a key sees only the
@@ -70,6 +71,7 @@ class SseEvent(BaseModel):
 TAGS: Final = {
     "readings": "Read and follow readings.",
     "commands": "Regenerate or cancel a reading.",
+    "users": "A user's data: erasure on request.",
     "operations": "The pipeline at a glance, dead letters.",
     "ops": "Health, metrics, documentation.",
 }
@@ -159,6 +161,19 @@ def operations() -> list[Operation]:
              **api_errors()},
             ("commands",),
             params=(READING_ID,),
+        ),
+        Operation(
+            "DELETE", "/v1/users/{user_id}/readings", "eraseUserReadings",
+            "Erase a user's readings of this key's tenant: readings, charts, versions, "
+            "events and dead letters.",
+            {200: Answer("Erased: the rows removed of each kind (zeros for an unknown user).",
+                         UserReadingsErased),
+             **api_errors(validation=True)},
+            ("users",),
+            description="Only this key's tenant's readings of the user. Erased readings "
+            "answer `404` on every route from then on, even while the event stream still "
+            "holds their events.",
+            params=(Param("user_id", "path", UserId, "The `user_id` given at intake.", True),),
         ),
         Operation(
             "GET", "/v1/pipeline", "getPipeline",

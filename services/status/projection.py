@@ -6,7 +6,8 @@ that arrives before its request still lands.
 
 `reading.delta` events (live text) are not projected at all: the text is kept
 once, whole, from `reading.generated`, so a reading's rows do not grow with
-the number of pieces it was written in.
+the number of pieces it was written in. Events of an erased reading
+(`services.status.erasure`) are recorded in the inbox and project nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from services.status.erasure import hold_off_erasures, tombstoned
 from services.status.states import BY_EVENT, STAGE_COLUMN
 from shared import names
 from shared.bus.consumer import Delivered, Poison
@@ -108,6 +110,9 @@ async def apply_batch(pool: asyncpg.Pool, batch: Sequence[Delivered]) -> None:
     if not batch:
         return
     async with pool.acquire() as conn, conn.transaction():
+        # First, before any row is touched: an erasure waits for this batch, and this
+        # batch for an erasure under way, so no tombstone is added until it commits.
+        await hold_off_erasures(conn)
         fresh_ids = {
             r["event_id"]
             for r in await conn.fetch(
@@ -119,6 +124,9 @@ async def apply_batch(pool: asyncpg.Pool, batch: Sequence[Delivered]) -> None:
             )
         }
         fresh = [d for d in batch if d.event.id in fresh_ids]
+        if fresh:
+            erased = await tombstoned(conn, {d.event.subject for d in fresh})
+            fresh = [d for d in fresh if d.event.subject not in erased]
         if not fresh:
             return
         await conn.executemany(
