@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hdq.client import Client, retry_delay
@@ -41,7 +41,7 @@ class Observer(Protocol):
 class _Tracker:
     version: int
     observer: Observer
-    chunks: dict[int, str] = field(default_factory=dict)
+    text: str = ""
     attempt: str = ""
     ended: bool = False
 
@@ -58,14 +58,17 @@ class _Tracker:
         if version < self.version:
             return  # history of an earlier version
         if version > self.version:  # regenerated meanwhile: follow the newest
-            self.version, self.chunks = version, {}
+            self.version, self.text = version, ""
             self.observer.text("")
         if ev.event == "reading.delta":
             attempt = str(data.get("attempt") or "")
             if attempt != self.attempt:  # the reader started over: drop the earlier text
-                self.attempt, self.chunks = attempt, {}
-            self.chunks[int(data.get("index") or 0)] = str(data.get("text") or "")
-            self.observer.text("".join(self.chunks[i] for i in sorted(self.chunks)))
+                self.attempt, self.text = attempt, ""
+            offset = data.get("offset")
+            offset = offset if isinstance(offset, int) and offset >= 0 else len(self.text)
+            if offset <= len(self.text):  # the text so far, then this piece
+                self.text = self.text[:offset] + str(data.get("text") or "")
+                self.observer.text(self.text)
             return
         status, progress = STAGE_OF_EVENT[ev.event]
         self.observer.stage(status, progress)

@@ -31,6 +31,18 @@ EVENTS_DUPLICATE = Counter(
     "Publishes JetStream dropped as duplicates of an earlier Nats-Msg-Id.",
     ["service", "event_type"],
 )
+LIVE_TEXT_PIECES = Counter(
+    f"{P}_live_text_pieces_total",
+    "Pieces of live text (core NATS, not stored), by what happened: sent (reader), "
+    "received, gap (status missed one), unreadable.",
+    ["outcome"],
+)
+LIVE_TEXT_SO_FAR = Counter(
+    f"{P}_live_text_so_far_total",
+    "Requests for a live reading's text so far (status asks the reader writing it), by "
+    "outcome: answered, unanswered.",
+    ["outcome"],
+)
 PUBLISH_RETRIES = Counter(
     f"{P}_publish_retries_total",
     "Publishes sent again because the stream could not store them for a moment "

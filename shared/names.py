@@ -34,6 +34,23 @@ def subject_filter(event_type: str) -> str:
     return f"{SUBJECT_PREFIX}.{event_type}.*"
 
 
+# Live text: the pieces of a reading's text while it is written. Core NATS, outside
+# the stream's `hd.>`: nothing is stored per piece (the durable text is the
+# `reading.generated` event); every status replica hears every piece.
+LIVE_TEXT_FILTER = "live.text.*"
+# The text so far of a reading being written, asked of the reader replica writing it
+# (request/reply; the other replicas stay silent).
+LIVE_SO_FAR_FILTER = "live.sofar.*"
+
+
+def live_text_subject(reading_id: str) -> str:
+    return f"live.text.{reading_id}"
+
+
+def live_so_far_subject(reading_id: str) -> str:
+    return f"live.sofar.{reading_id}"
+
+
 # Durable consumers: one per service, shared by all its replicas (the work split).
 CHART_CONSUMER = "chart"
 READER_CONSUMER = "reader"

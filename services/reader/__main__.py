@@ -8,6 +8,7 @@ from services.reader.handlers import ReadingWriter, failure
 from services.reader.limiter import Limits, SharedLimiter
 from services.reader.providers import select_provider
 from shared.bus.cancellations import CancelledReadings
+from shared.bus.live import serve_so_far
 from shared.bus.topology import READER
 from shared.logging import get_logger
 from shared.runner import Runtime, run_service
@@ -36,7 +37,10 @@ async def setup(rt: Runtime[Any]) -> None:
     # On a redelivery the stream says whether the version is done already; once the
     # replica drains (rt.stopping), charts without a call slot go to another replica.
     writer = ReadingWriter(provider, rt.publisher, cancelled, calls=settings.reader_concurrency,
-                           js=rt.js, stopping=rt.stopping)  # fmt: skip
+                           js=rt.js, stopping=rt.stopping, nc=rt.nc)  # fmt: skip
+    # Status replicas that missed live pieces ask the replica writing the reading.
+    so_far = await serve_so_far(rt.nc, writer.so_far)
+    rt.on_cleanup(so_far.unsubscribe)
     await rt.add_consumer(
         READER,
         handler=writer.handle,

@@ -1,9 +1,14 @@
-"""Coalesce streamed text into `reading.delta` events so the bus is not flooded.
+"""The live text of one reading being written: pieces out on core NATS, the text so far kept.
 
-Live text is best effort: the durable answer is `reading.generated`. A delta
-the bus cannot store (a cluster electing a leader for longer than the
-publisher's budget) stops the live text of this attempt, and the call goes
-on: failing it would only buy a second LLM call for the same words.
+Chunks from the LLM are coalesced into one piece every `interval_s` or
+`max_chars` (whichever first) and sent with `shared.bus.live` (no ack, nothing
+stored). The whole text so far stays here for `so_far`, which answers a status
+replica that missed pieces or started mid-reading.
+
+Live text is best effort: the durable answer is `reading.generated`. A piece the
+connection cannot take stops this attempt's live text, and the call goes on.
+Text is only sent once the reading is announced (`after`: the publish of
+`reading.started`), so a client never sees text of a reading not yet started.
 """
 
 from __future__ import annotations
@@ -11,12 +16,13 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Awaitable
 from typing import Any
 
-from shared.bus.publish import BUS_ERRORS, Publisher
+from nats.aio.client import Client as NATS
+
+from shared.bus.live import send_piece
+from shared.bus.publish import BUS_ERRORS
 from shared.events.reading_delta import ReadingDelta
-from shared.events.registry import make_event
 from shared.logging import get_logger
 
 SOURCE = "/services/reader"
@@ -24,90 +30,85 @@ log = get_logger(__name__)
 
 
 class DeltaCoalescer:
-    """Buffers chunks; publishes one delta every `interval_s` or `max_chars`, whichever first."""
+    """Buffers chunks; sends one piece every `interval_s` or `max_chars`, whichever first."""
 
     def __init__(
         self,
-        publisher: Publisher,
+        nc: NATS | None,
         reading_id: str,
         version: int,
         *,
         interval_s: float = 0.2,
         max_chars: int = 2000,
-        after: Awaitable[Any] | None = None,
+        after: asyncio.Future[Any] | None = None,
     ) -> None:
-        self._publisher = publisher
-        self._after = after  # published before the first delta (the `reading.started`)
+        self._nc = nc
+        self._after = after  # the `reading.started` publish: text waits for it
         self._reading_id = reading_id
         self._version = version
         self._interval_s = interval_s
         self._max_chars = max_chars
-        self._buffer: list[str] = []
-        self._size = 0
+        self._parts: list[str] = []
+        self._length = 0  # characters taken so far
+        self._sent = 0  # characters sent so far
         self._index = 0
         self._last = time.monotonic() - interval_s  # the first chunk goes out at once
-        # A retried attempt writes other text: its deltas get ids of their own (else
-        # JetStream's dedup would drop them and readers would mix two attempts' text).
+        # A retried attempt writes other text: clients start over when it changes.
         self.attempt = secrets.token_hex(4)
-        self._publishing: asyncio.Future[None] | None = None  # the delta being published
-        self.broken = False  # the bus could not take a delta: no live text any more
+        self.broken = False  # the connection could not take a piece: no live text any more
+        self._abandoned = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self._parts)
 
     async def add(self, text: str) -> None:
-        """Take a chunk; never waits for the bus.
-
-        A due delta is published by a task of its own, so the LLM stream keeps
-        being read meanwhile, and what arrives before that task runs (the rest
-        of the same network read, often the whole answer) joins the same delta.
-        """
-        if self.broken:
-            return
-        self._buffer.append(text)
-        self._size += len(text)
-        if self._publishing is not None and self._publishing.done():
-            self._publishing = None
-        due = self._size >= self._max_chars or time.monotonic() - self._last >= self._interval_s
-        if due and self._publishing is None:
-            self._publishing = asyncio.ensure_future(self._publish_buffer())
+        """Take a chunk; send a piece when one is due (a core publish: never waits for an ack)."""
+        self._parts.append(text)
+        self._length += len(text)
+        due = self._length - self._sent >= self._max_chars
+        if due or time.monotonic() - self._last >= self._interval_s:
+            await self._send()
 
     async def flush(self) -> None:
-        """Publish everything taken so far, in order (nothing once the live text broke)."""
-        if self._publishing is not None:
-            publishing, self._publishing = self._publishing, None
-            await publishing
-        await self._publish_buffer()
+        """Send what was taken and not sent yet."""
+        await self._send()
 
     def abandon(self) -> None:
-        """Publish nothing more: the reading was cancelled, or the attempt failed."""
-        if self._publishing is not None:
-            self._publishing.cancel()
-            self._publishing = None
-        self._buffer.clear()
+        """Send nothing more: the reading was cancelled, or the attempt failed."""
+        self._abandoned = True
 
-    async def _publish_buffer(self) -> None:
-        try:
-            await self._publish_pending()
-        except BUS_ERRORS as exc:
-            log.warning("live text stopped: the bus did not take a delta", error=str(exc) or
-                        type(exc).__name__, reading_id=self._reading_id)  # fmt: skip
-            self.broken = True
-            self._buffer.clear()
-
-    async def _publish_pending(self) -> None:
-        if self.broken:
-            return
-        if self._after is not None:
-            await self._after  # text is only shown once the reading is announced
-            self._after = None
-        if not self._buffer:
-            return
-        text = "".join(self._buffer)
-        self._buffer.clear()
-        self._size = 0
-        delta = ReadingDelta(
-            reading_id=self._reading_id, version=self._version, index=self._index, text=text,
-            attempt=self.attempt,
+    def so_far(self) -> ReadingDelta | None:
+        """The whole text of this attempt so far, as one piece at offset 0 (None before the
+        announcement: nobody may see text of a reading not yet started)."""
+        if self._abandoned or not self._announced():
+            return None
+        return ReadingDelta(
+            reading_id=self._reading_id, version=self._version, index=self._index,
+            text=self.text, attempt=self.attempt, offset=0,
         )  # fmt: skip
-        part = f"{self.attempt}.{self._index}"
+
+    def _announced(self) -> bool:
+        after = self._after
+        return after is None or (after.done() and not after.cancelled() and not after.exception())
+
+    async def _send(self) -> None:
+        if self._nc is None or self.broken or self._abandoned or self._sent == self._length:
+            return
+        if not self._announced():
+            return  # held until the reading is announced; the next chunk or flush sends it
+        text = self.text[self._sent :]
+        piece = ReadingDelta(
+            reading_id=self._reading_id, version=self._version, index=self._index, text=text,
+            attempt=self.attempt, offset=self._sent,
+        )  # fmt: skip
+        self._sent = self._length
         self._index += 1
         self._last = time.monotonic()
-        await self._publisher.publish(make_event(delta, source=SOURCE, part=part))
+        try:
+            await send_piece(self._nc, piece)
+        except BUS_ERRORS as exc:
+            reason = str(exc) or type(exc).__name__
+            log.warning("live text stopped: the connection did not take a piece",
+                        error=reason, reading_id=self._reading_id)  # fmt: skip
+            self.broken = True

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from services.reader.agents import prompt_version
@@ -19,6 +20,7 @@ from shared.bus.consumer import current_delivery
 from shared.bus.publish import Publisher
 from shared.events.chart_calculated import ChartCalculated
 from shared.events.envelope import Envelope
+from shared.events.reading_delta import ReadingDelta
 from shared.events.reading_failed import ReadingFailed
 from shared.events.reading_generated import ReadingGenerated
 from shared.events.reading_started import ReadingStarted
@@ -53,11 +55,14 @@ class ReadingWriter:
         calls: int | None = None,
         js: JetStreamContext | None = None,
         stopping: asyncio.Event | None = None,
+        nc: NATS | None = None,
     ) -> None:
         self._provider = provider
         self._publisher = publisher
         self._cancelled = cancelled
         self._js = js
+        self._nc = nc  # live text goes out on core NATS (none: no live text)
+        self._writing: dict[str, DeltaCoalescer] = {}  # reading id -> its live text
         # The replica's cap on concurrent calls (READER_CONCURRENCY). The consume loop
         # holds a few more charts than that (READER_PREFETCH), each waiting here: when a
         # call ends, the next starts at once instead of after publishing, acking and a
@@ -95,18 +100,35 @@ class ReadingWriter:
             source=SOURCE,
         )  # fmt: skip
         announced = asyncio.ensure_future(self._publisher.publish(announcement))
-        deltas = DeltaCoalescer(self._publisher, data.reading_id, data.version, after=announced)
+        deltas = DeltaCoalescer(self._nc, data.reading_id, data.version, after=announced)
+        self._writing[data.reading_id] = deltas
         try:
             gen = await self._generate(data, deltas)
         except BaseException as exc:
             deltas.abandon()
+            self._forget(data.reading_id, deltas)
             await _settled(announced)
             if isinstance(exc, Exception) and self._is_cancelled(data):
                 return _skip(data, "after a failed call")  # nobody wants it any more
             raise
         return _Call(data, gen, deltas, announcement, announced, started)
 
+    def so_far(self, reading_id: str) -> ReadingDelta | None:
+        """The live text so far of a reading this replica is writing (`shared.bus.live`)."""
+        deltas = self._writing.get(reading_id)
+        return deltas.so_far() if deltas is not None else None
+
+    def _forget(self, reading_id: str, deltas: DeltaCoalescer) -> None:
+        if self._writing.get(reading_id) is deltas:
+            del self._writing[reading_id]
+
     async def _finish(self, call: _Call) -> list[Envelope[Any]]:
+        try:
+            return await self._outcome(call)
+        finally:
+            self._forget(call.data.reading_id, call.deltas)
+
+    async def _outcome(self, call: _Call) -> list[Envelope[Any]]:
         data, gen = call.data, call.gen
         await _settled(call.announced)
         if gen is None:

@@ -56,7 +56,7 @@ async def setup(rt: Runtime[Any]) -> None:
     await watch.start()
     rt.on_cleanup(watch.stop)
     hub = LiveHub()
-    await hub.start(rt.js)
+    await hub.start(rt.js, rt.nc)
     rt.on_cleanup(hub.stop)
     retention = Retention.from_settings(settings)  # expired history, in the background
     retention.start()

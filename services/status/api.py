@@ -17,9 +17,10 @@ from nats.js import JetStreamContext
 from pydantic import TypeAdapter, ValidationError
 
 from services.status.access import accepted_request, may_see
-from services.status.live import OVERFLOW, LiveHub
+from services.status.live import OVERFLOW, LiveHub, TextGrew
 from services.status.outage import database_away
 from services.status.params import int_param
+from services.status.resume import Resume, TextCursor, parse_last_event_id
 from services.status.states import TERMINAL_EVENTS
 from services.status.views import (
     ReadingPage,
@@ -43,7 +44,6 @@ log = get_logger(__name__)
 
 SSE_RETRY_MS = 2000
 SEND_TIMEOUT_S = 10.0  # a client that cannot take a frame in this long is dropped
-MAX_SEQ = 2**63 - 1  # stream sequences are PostgreSQL bigints
 _USER_ID: TypeAdapter[str] = TypeAdapter(UserId)
 
 
@@ -151,7 +151,10 @@ class StatusApi:
                 del self._streams[tenant]
 
     async def _events(self, request: web.Request, reading_id: str) -> web.StreamResponse:
-        last_id = _last_event_id(request)
+        resume = parse_last_event_id(
+            request.headers.get("Last-Event-ID") or request.query.get("last_event_id")
+        )
+        last_id = resume.seq
         queue = self._hub.subscribe(reading_id)
         try:
             # History only up to the projection's ack floor: everything at or below it is
@@ -159,9 +162,13 @@ class StatusApi:
             # in stream order, from this replica's live consumer and its recent memory.
             floor = await self._hub.projected_floor()
             async with self._pool.acquire() as conn:
-                past = await history(
-                    conn, reading_id, last_id, floor, current_version_only=last_id == 0
-                )
+                past = [
+                    event
+                    for event in await history(
+                        conn, reading_id, last_id, floor, current_version_only=last_id == 0
+                    )
+                    if event[1] != "reading.delta"  # live text of an earlier build's history
+                ]
                 # Finished when the client saw the terminal event, unless a regeneration
                 # followed it: events of the ended version that came late (a delta, or
                 # a chart or reading in flight when it was cancelled) are never served.
@@ -179,7 +186,7 @@ class StatusApi:
             ) as sse:  # fmt: skip
                 self._sse_gauge.inc()
                 try:
-                    await self._stream(sse, queue, past, last_id)
+                    await self._stream(sse, reading_id, queue, past, resume)
                 finally:
                     self._sse_gauge.dec()
                 return sse
@@ -189,11 +196,14 @@ class StatusApi:
     async def _stream(
         self,
         sse: EventSourceResponse,
+        reading_id: str,
         queue: asyncio.Queue[Any],
         past: list[tuple[int, str, str]],
-        last_id: int,
+        resume: Resume,
     ) -> None:
         subscribed_at = time.time()
+        last_id = resume.seq
+        text = TextCursor(reading_id, resume)
         first = True
         for seq, type_, data in past:
             await sse.send(data, id=str(seq), event=type_, retry=SSE_RETRY_MS if first else None)
@@ -205,25 +215,51 @@ class StatusApi:
             await sse.send(
                 json.dumps({"retry_ms": SSE_RETRY_MS}), event="hello", retry=SSE_RETRY_MS
             )
+        # Being written: the text so far (asked of the reader if this replica lacks it).
+        entry = self._hub.texts.get(reading_id)
+        if entry is None and _writing(past, resume):
+            entry = await self._hub.text_so_far(reading_id)
+        if not await self._write(sse, text.frame(entry, last_id), last_id):
+            return
         while True:
             ev = await queue.get()
             if ev is OVERFLOW:
                 log.info("sse client too slow, closing", last_event_id=last_id)
                 return
+            if isinstance(ev, TextGrew):
+                frame = text.frame(ev.text, last_id)
+                if not await self._write(sse, frame, last_id):
+                    return
+                continue
             if ev.seq <= last_id or not ev.frame:
                 continue  # already sent from history, or unreadable
             # Pre-encoded once per event, not per client; bounded like `send`.
-            try:
-                async with asyncio.timeout(SEND_TIMEOUT_S):
-                    await sse.write(ev.frame)
-            except (TimeoutError, ConnectionResetError):
-                log.info("sse client stalled or gone, closing", last_event_id=last_id)
+            if not await self._write(sse, ev.frame, last_id):
                 return
             if ev.born >= subscribed_at:  # fan-out lag, not the age of replayed events
                 self._lag.observe(time.time() - ev.born)
             last_id = ev.seq
             if ev.type in TERMINAL_EVENTS:
                 return
+
+    @staticmethod
+    async def _write(sse: EventSourceResponse, frame: bytes | None, last_id: int) -> bool:
+        """Write a frame (none: nothing to do); False when the client stalled or went."""
+        if frame is None:
+            return True
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT_S):
+                await sse.write(frame)
+        except (TimeoutError, ConnectionResetError):
+            log.info("sse client stalled or gone, closing", last_event_id=last_id)
+            return False
+        return True
+
+
+def _writing(past: list[tuple[int, str, str]], resume: Resume) -> bool:
+    """Whether the reading is being written, as far as the client's history says: its
+    `reading.started` was sent now, or it resumes from a text frame (it had text)."""
+    return bool(resume.attempt) or any(type_ == "reading.started" for _, type_, _ in past)
 
 
 @web.middleware
@@ -240,14 +276,6 @@ async def database_unavailable(request: web.Request, handler: Handler) -> web.St
         log.warning("database unavailable", error=type(exc).__name__)
         return problem(503, "Service Unavailable", "the database is not reachable; try again",
                        kind="database-unavailable", headers={"Retry-After": "2"})  # fmt: skip
-
-
-def _last_event_id(request: web.Request) -> int:
-    raw = request.headers.get("Last-Event-ID") or request.query.get("last_event_id") or "0"
-    try:
-        return min(max(int(raw), 0), MAX_SEQ)
-    except ValueError:
-        return 0
 
 
 def _encode_cursor(created_at: datetime, reading_id: str) -> str:

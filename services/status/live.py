@@ -6,6 +6,12 @@ sessions. Each client has a bounded queue; a client that falls too far behind
 is closed and resumes with `Last-Event-ID`. A short per-reading memory of
 recent events closes the gap between a client's history query and its
 subscription.
+
+Live text is not in the stream: every replica also hears the pieces on core
+NATS (`shared.bus.live`) and keeps each live reading's text so far
+(`live_text`); a client's queue only gets `TEXT_GREW`, and the client is sent
+what it has not seen of that text. A piece that does not follow on makes the
+hub ask the reader writing it for the whole text so far.
 """
 
 from __future__ import annotations
@@ -15,14 +21,20 @@ import contextlib
 import time
 from collections import OrderedDict, deque
 
+from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from services.status.live_text import LiveText, LiveTexts
+from services.status.states import TERMINAL_EVENTS
 from shared import names
+from shared.bus.live import ask_so_far, read_piece
 from shared.bus.topology import STATUS
 from shared.events.registry import CONTRACTS, PoisonEvent, decode
 from shared.logging import get_logger
+from shared.metrics import LIVE_TEXT_PIECES, LIVE_TEXT_SO_FAR
 
 log = get_logger(__name__)
 
@@ -65,12 +77,25 @@ class LiveEvent:
         return self._born
 
 
-def sse_frame(seq: int, type_: str, data: str) -> bytes:
+def sse_frame(event_id: int | str, type_: str, data: str) -> bytes:
     """One SSE event; `data` is single-line JSON, so it is one `data:` field."""
-    return f"id: {seq}\r\nevent: {type_}\r\ndata: {data}\r\n\r\n".encode()
+    return f"id: {event_id}\r\nevent: {type_}\r\ndata: {data}\r\n\r\n".encode()
 
 
 OVERFLOW = LiveEvent(-1, "overflow")
+
+
+class TextGrew(LiveEvent):
+    """The reading's live text grew: send the client the rest of `text` (the entry as it
+    was told, so a terminal event that drops it meanwhile does not lose the last piece)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: LiveText) -> None:
+        super().__init__(-2, "reading.delta")
+        self.text = text
+
+
 FLOOR_TTL_S = 0.2  # how stale the projection's ack floor may be
 
 
@@ -89,13 +114,21 @@ class LiveHub:
         self._recent_ttl_s = recent_ttl_s
         self._sub: JetStreamContext.PushSubscription | None = None
         self._js: JetStreamContext | None = None
+        self._nc: NATS | None = None
+        self._pieces: Subscription | None = None  # the core subscription to live text
+        self.texts = LiveTexts()
+        self._asking: dict[str, asyncio.Task[LiveText | None]] = {}
         self._floor = 0
         self._floor_at = -1e9
         self._floor_lock = asyncio.Lock()
 
-    async def start(self, js: JetStreamContext) -> None:
-        """Follow the stream with an ordered consumer, from the first event not yet projected."""
+    async def start(self, js: JetStreamContext, nc: NATS | None = None) -> None:
+        """Follow the stream with an ordered consumer, from the first event not yet projected,
+        and (with `nc`) the live text of every reading being written."""
         self._js = js
+        if nc is not None:
+            self._nc = nc
+            self._pieces = await nc.subscribe(names.LIVE_TEXT_FILTER, cb=self._on_piece)
         floor = await self.projected_floor()
         self._sub = await js.subscribe(
             names.STREAM_SUBJECTS[0],
@@ -123,9 +156,54 @@ class LiveHub:
         return self._floor
 
     async def stop(self) -> None:
-        if self._sub is not None:
-            with contextlib.suppress(Exception):
-                await self._sub.unsubscribe()
+        for sub in (self._sub, self._pieces):
+            if sub is not None:
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+        for task in self._asking.values():
+            task.cancel()
+
+    async def text_so_far(self, reading_id: str) -> LiveText | None:
+        """The reading's live text, asked of its reader first when not known in full here."""
+        entry = self.texts.get(reading_id)
+        if entry is not None and not entry.incomplete:
+            return entry
+        return await self._ask(reading_id)
+
+    async def _on_piece(self, msg: Msg) -> None:
+        piece = read_piece(msg.data)
+        if piece is None:
+            return
+        LIVE_TEXT_PIECES.labels("received").inc()
+        if not self.texts.add(piece):
+            LIVE_TEXT_PIECES.labels("gap").inc()
+            self._ask(piece.reading_id)  # the rest comes once the reader has said
+            return
+        self._tell(piece.reading_id)
+
+    def _ask(self, reading_id: str) -> asyncio.Task[LiveText | None]:
+        """Ask the reader writing `reading_id` for its text so far (once at a time)."""
+        task = self._asking.get(reading_id)
+        if task is None:
+            task = asyncio.create_task(self._so_far(reading_id))
+            self._asking[reading_id] = task
+            task.add_done_callback(lambda _: self._asking.pop(reading_id, None))
+        return task
+
+    async def _so_far(self, reading_id: str) -> LiveText | None:
+        so_far = await ask_so_far(self._nc, reading_id) if self._nc is not None else None
+        LIVE_TEXT_SO_FAR.labels("answered" if so_far is not None else "unanswered").inc()
+        if so_far is not None:
+            self.texts.replace(so_far)
+            self._tell(reading_id)
+        return self.texts.get(reading_id)
+
+    def _tell(self, reading_id: str) -> None:
+        subscribers, entry = self._subscribers.get(reading_id), self.texts.get(reading_id)
+        if subscribers and entry is not None:
+            grew = TextGrew(entry)
+            for q in subscribers:
+                self._put(q, grew)
 
     async def _on_msg(self, msg: Msg) -> None:
         # `hd.<type>.<reading id>`: routed by its subject, decoded only if someone listens.
@@ -133,18 +211,26 @@ class LiveHub:
         if parsed is None or not parsed[1] or parsed[0] not in CONTRACTS:
             return
         type_, reading_id = parsed
+        if type_ == "reading.delta":
+            return  # live text is not a stream event (an old one from an earlier build)
         self.publish(reading_id, LiveEvent(msg.metadata.sequence.stream, type_, msg.data))
+        if type_ in TERMINAL_EVENTS:
+            self.texts.drop(reading_id)  # the durable text, or none, is what counts now
 
     def publish(self, reading_id: str, event: LiveEvent) -> None:
         self._remember(reading_id, event)
         for q in self._subscribers.get(reading_id, ()):
-            try:
-                q.put_nowait(event)
-            except asyncio.QueueFull:
-                # Too slow: drop what it has and tell it to go; it resumes from its last id.
-                while not q.empty():
-                    q.get_nowait()
-                q.put_nowait(OVERFLOW)
+            self._put(q, event)
+
+    @staticmethod
+    def _put(q: asyncio.Queue[LiveEvent], event: LiveEvent) -> None:
+        try:
+            q.put_nowait(event)
+        except asyncio.QueueFull:
+            # Too slow: drop what it has and tell it to go; it resumes from its last id.
+            while not q.empty():
+                q.get_nowait()
+            q.put_nowait(OVERFLOW)
 
     def subscribe(self, reading_id: str) -> asyncio.Queue[LiveEvent]:
         """A queue pre-filled with the reading's recent events, then fed live."""

@@ -49,7 +49,14 @@ IDEMPOTENCY_KEY: Final = Param(
 )
 ETAG: Final = Header(str, "Entity tag of this representation; send it as `If-None-Match`.")
 NOT_FOUND: Final = problem_answer("No such reading (or not this key's).")
-EventId = Annotated[int, Field(ge=0)]
+EventId = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{1,19}(\.[0-9a-f]{1,32}\.[0-9]{1,9})?$",
+        description="An SSE event id as this API sent it: `<seq>` for an event of the "
+        "stream, `<seq>.<attempt>.<chars>` for live text.",
+    ),
+]
 
 
 class SseEvent(BaseModel):
@@ -59,11 +66,17 @@ class SseEvent(BaseModel):
     event: str = Field(
         description="The event type: `reading.requested`, `chart.calculated`, "
         "`reading.started`, `reading.delta`, `reading.generated`, `reading.failed`, "
-        "`reading.cancelled`; `hello` opens a stream that has no history yet."
+        "`reading.cancelled`; `hello` opens a stream that has no history yet. "
+        "`reading.delta` is live text, not stored: place its `text` at its `offset` in the "
+        "text so far, and start over when its `attempt` changes; a client that connects or "
+        "resumes mid-reading is first sent the text so far."
     )
     data: str = Field(description='JSON: the event\'s data (`hello`: `{"retry_ms": …}`).')
     id: str | None = Field(
-        None, pattern=r"^[0-9]+$", description="The event's stream sequence: resume after it."
+        None,
+        pattern=r"^[0-9]+(\.[0-9a-f]+\.[0-9]+)?$",
+        description="Resume after it (`Last-Event-ID`): the event's stream sequence, or for "
+        "live text `<seq>.<attempt>.<chars>` (the text so far is resumed from there).",
     )
     retry: int | None = Field(None, ge=0, description="Reconnection delay hint, in ms.")
 

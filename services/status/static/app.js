@@ -477,7 +477,7 @@
         }));
       }
       if (reading.dataset.state !== "complete") {
-        if (!current.deltas.length) {
+        if (!current.text) {
           reading.replaceChildren(el("p", {
             className: "placeholder", text: "No reading was written.",
           }));
@@ -543,17 +543,18 @@
       if (attempt !== current.attempt) {
         // The reader started over (a retry after a crash or an error): drop the old text.
         current.attempt = attempt;
-        current.deltas = [];
+        current.text = "";
       }
-      const index = Number.isInteger(data.index) ? data.index : current.deltas.length;
-      if (current.deltas[index] !== undefined) return; // already have it
-      current.deltas[index] = String(data.text || "");
+      // `offset` places the piece: the text so far is text[:offset] + piece.
+      const offset = Number.isInteger(data.offset) ? data.offset : current.text.length;
+      if (offset > current.text.length) return; // a gap: the server sends the rest again
+      current.text = current.text.slice(0, offset) + String(data.text || "");
       reading.dataset.deltas = String(Number(reading.dataset.deltas || "0") + 1);
-      showReading(current, current.deltas.join(""), false);
+      showReading(current, current.text, false);
     });
     on("reading.generated", (data) => {
       reachStage("done", true);
-      showReading(current, String(data.text || current.deltas.join("")), true);
+      showReading(current, String(data.text || current.text), true);
       finish(current);
       setNotice("Your reading is ready.");
     });
@@ -620,7 +621,7 @@
     const body = buildRequest();
     if (!body) return;
     resetOutput();
-    const current = { id: null, deltas: [], attempt: "", finished: false, source: null, watchdog: 0 };
+    const current = { id: null, text: "", attempt: "", finished: false, source: null, watchdog: 0 };
     run = current;
     setBusy(true);
     reachStage("requested", false);
