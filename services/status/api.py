@@ -26,6 +26,7 @@ from services.status.views import (
     ReadingPage,
     ReadingSummary,
     ended_at_or_before,
+    ending_from_rows,
     get_reading_json,
     history,
     view_from_request,
@@ -169,6 +170,11 @@ class StatusApi:
                     )
                     if event[1] != "reading.delta"  # live text of an earlier build's history
                 ]
+                if not past and last_id == 0:
+                    # Its history expired (EVENT_HISTORY_RETENTION_S): a finished reading
+                    # still ends as it ended, rebuilt from its rows.
+                    ending = await ending_from_rows(conn, reading_id)
+                    past = [ending] if ending is not None else []
                 # Finished when the client saw the terminal event, unless a regeneration
                 # followed it: events of the ended version that came late (a delta, or
                 # a chart or reading in flight when it was cancelled) are never served.

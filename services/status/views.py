@@ -10,7 +10,9 @@ import asyncpg
 from pydantic import BaseModel
 
 from services.status.states import BY_EVENT, TERMINAL_EVENTS
+from shared.events import reading_cancelled, reading_failed, reading_generated
 from shared.events.envelope import Envelope
+from shared.events.reading_generated import ReadingGenerated, Usage
 
 
 class Stages(BaseModel):
@@ -180,6 +182,41 @@ async def history(
         current_version_only,
     )
     return [(r["seq"], r["type"], r["data"]) for r in rows]
+
+
+async def ending_from_rows(
+    conn: asyncpg.Connection, reading_id: str
+) -> tuple[int, str, str] | None:
+    """The terminal event of a finished reading, rebuilt from its rows as (seq, type, data
+    JSON): for a client that follows a reading whose event history has expired
+    (`EVENT_HISTORY_RETENTION_S`). None when it has not finished."""
+    row = await conn.fetchrow(
+        """SELECT r.status, r.current_version, r.last_seq, r.error::text AS error, v.text,
+                  v.provider, v.model, v.composed_offline, v.agent, v.language,
+                  v.prompt_version, v.usage::text AS usage, v.latency_s
+           FROM readings r LEFT JOIN reading_versions v
+             ON v.reading_id = r.id AND v.version = r.current_version
+           WHERE r.id = $1""",
+        reading_id,
+    )
+    if row is None:
+        return None
+    version, seq = row["current_version"], row["last_seq"]
+    if row["status"] == "completed" and row["text"] is not None:
+        generated = ReadingGenerated(
+            reading_id=reading_id, version=version, text=row["text"], provider=row["provider"],
+            model=row["model"], composed_offline=row["composed_offline"], agent=row["agent"],
+            language=row["language"], prompt_version=row["prompt_version"],
+            usage=Usage.model_validate_json(row["usage"]), latency_s=row["latency_s"],
+        )  # fmt: skip
+        return seq, reading_generated.TYPE, generated.model_dump_json()
+    if row["status"] == "failed":  # as it was projected: stage, code, message
+        failed = {"reading_id": reading_id, "version": version, **json.loads(row["error"] or "{}")}
+        return seq, reading_failed.TYPE, json.dumps(failed)
+    if row["status"] == "cancelled":
+        cancelled = {"reading_id": reading_id, "version": version}
+        return seq, reading_cancelled.TYPE, json.dumps(cancelled)
+    return None
 
 
 async def ended_at_or_before(conn: asyncpg.Connection, reading_id: str, seq: int) -> bool:
