@@ -169,11 +169,15 @@ async def apply_batch(pool: asyncpg.Pool, batch: Sequence[Delivered]) -> None:
 
 
 async def record_poison(pool: asyncpg.Pool, poison: Poison) -> None:
-    """Keep an event nobody can read, with the reason and the start of its bytes."""
+    """Keep an event nobody can read, with the reason and the start of its bytes (not for
+    an erased reading: its bytes may hold what was erased)."""
     parsed = names.parse_subject(poison.subject)
     reading_id = parsed[1] if parsed is not None else None
     excerpt = poison.raw[:RAW_EXCERPT_BYTES].decode("utf-8", errors="replace")
-    async with pool.acquire() as conn:
+    async with pool.acquire() as conn, conn.transaction():
+        await hold_off_erasures(conn)
+        if reading_id is not None and await tombstoned(conn, [reading_id]):
+            return
         await conn.execute(
             _INSERT_DEAD, poison.stream_seq, poison.subject, reading_id, "bus", poison.code,
             poison.reason, excerpt.replace("\x00", "\\x00"),

@@ -12,7 +12,8 @@ from aiohttp.test_utils import TestClient
 from nats.js import JetStreamContext
 
 from services.status.erasure import ERASURE_LOCK, erase_user, hold_off_erasures
-from services.status.projection import apply_batch
+from services.status.projection import apply_batch, record_poison
+from shared.bus.consumer import Poison
 from shared.bus.publish import Publisher
 from tests import factories as f
 from tests.status.tenant_app import A, B, finished, requested, tenant_client
@@ -163,3 +164,19 @@ async def test_a_batch_waits_for_an_erasure_under_way_and_sees_its_tombstone(
         assert not batch.done()
     await batch
     assert await rows_of(pool, [rid]) == dict.fromkeys(TABLES, 0)
+
+
+async def test_an_unreadable_event_of_an_erased_reading_is_not_kept(
+    pool: asyncpg.Pool, client: TestClient[Any, Any]
+) -> None:
+    rid, s = f.new_id(), f.Stream()
+    await apply_batch(pool, s(requested(rid, "a", "u1")))
+    resp = await client.delete("/v1/users/u1/readings", headers=A)
+    assert (await resp.json())["removed"]["readings"] == 1
+    other = f.new_id()
+    for seq, reading_id in ((100, rid), (101, other)):
+        await record_poison(pool, Poison(f"hd.reading.generated.{reading_id}", seq,
+                                         "undecodable", "not JSON", b"\xffbirth data"))  # fmt: skip
+    async with pool.acquire() as conn:
+        kept = await conn.fetch("SELECT reading_id FROM dead_letters")
+    assert [r["reading_id"] for r in kept] == [other]
