@@ -484,7 +484,8 @@ async def main(args: argparse.Namespace) -> int:
     results["concurrency_200"]["target_s"] = 21
     results["concurrency_1000"]["target_s"] = 30
     results["concurrency_1000"]["target_reader_rss_mb"] = 400
-    write_result(name, results, keep=("replication", "streaming", "concurrency_1000_streamed"))
+    kept = ("replication", "streaming", "concurrency_1000_streamed", "before_live_text")
+    write_result(name, results, keep=kept)
     return 0
 
 

@@ -397,7 +397,8 @@ async def main(args: argparse.Namespace) -> int:
     broken = [f"{k} pieces: {b}" for k, v in runs.items() for b in v.get("broken", [])]
     if broken:
         result["broken"] = broken
-    path = write_result(args.name, result)
+    # A section taken with other code (`before_live_text`) stays.
+    path = write_result(args.name, result, keep=("before_live_text",))
     lines = [
         "",
         f"storage benchmark -> {path} (commit {version['commit']})",
