@@ -31,8 +31,8 @@ class Resume:
 def parse_last_event_id(raw: str | None) -> Resume:
     """`1234` or `1234.<attempt>.<chars>`; anything else is a fresh start."""
     raw = (raw or "").strip()
-    if raw.isdigit() and len(raw) <= 19:
-        return Resume(min(int(raw), MAX_SEQ))
+    if raw.isdigit():  # past every sequence there can be: the client has seen it all
+        return Resume(MAX_SEQ if len(raw) > 19 else min(int(raw), MAX_SEQ))
     match = _TEXT_ID.match(raw)
     if match is None:
         return Resume()

@@ -32,6 +32,7 @@ from services.status.outage import database_away
 from shared.logging import get_logger
 from shared.metrics import RETENTION_DELETED, RETENTION_LAST_SUCCESS, RETENTION_SWEEPS
 from shared.settings import StatusSettings
+from shared.tasks import stop_task
 
 log = get_logger(__name__)
 
@@ -125,10 +126,7 @@ class Retention:
         self._task = asyncio.create_task(self._every_interval(), name="retention")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
 
     async def _every_interval(self) -> None:
         while True:

@@ -10,13 +10,13 @@ replica exports the same figures (the alert takes their max).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from nats.js import JetStreamContext
 
 from shared import names
 from shared.logging import get_logger
 from shared.metrics import STREAM_BYTES, STREAM_MAX_BYTES
+from shared.tasks import stop_task
 
 log = get_logger(__name__)
 
@@ -34,14 +34,14 @@ class StreamWatch:
         self._task = asyncio.create_task(self._every_interval(), name="stream-watch")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
 
     async def poll(self) -> int:
         """Read the stream's size and limit into the gauges; return its bytes."""
-        info = await asyncio.wait_for(self._js.stream_info(names.STREAM), TIMEOUT_S)
+        # asyncio.timeout, not wait_for: on Python 3.11, wait_for can swallow a cancel that
+        # comes as the request completes, and stop() would then wait for ever.
+        async with asyncio.timeout(TIMEOUT_S):
+            info = await self._js.stream_info(names.STREAM)
         size = int(info.state.bytes or 0)
         STREAM_BYTES.labels(names.STREAM).set(size)
         limit = info.config.max_bytes

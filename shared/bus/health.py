@@ -20,7 +20,8 @@ TIMEOUT_S = 1.0  # how long /readyz waits for JetStream before saying it is not 
 async def stream_unavailable(js: JetStreamContext) -> str | None:
     """Why the stream cannot store events right now, or None when it can."""
     try:
-        info = await asyncio.wait_for(js.stream_info(names.STREAM), TIMEOUT_S)
+        async with asyncio.timeout(TIMEOUT_S):
+            info = await js.stream_info(names.STREAM)
     except Exception as exc:
         return f"JetStream stream {names.STREAM} unavailable: {str(exc) or type(exc).__name__}"
     cluster, replicas = info.cluster, info.config.num_replicas or 1

@@ -55,7 +55,8 @@ def test_memory_is_bounded_by_count() -> None:
 def test_last_event_ids_parse_and_anything_else_is_a_fresh_start() -> None:
     assert parse_last_event_id("42") == Resume(42)
     assert parse_last_event_id("42.0f3a.17") == Resume(42, "0f3a", 17)
-    for junk in (None, "", "abc", "42.zz.1", "-1", "1.2", "4" * 30):
+    assert parse_last_event_id("4" * 30) == Resume(2**63 - 1)  # beyond the last sequence
+    for junk in (None, "", "abc", "42.zz.1", "-1", "1.2"):
         assert parse_last_event_id(junk) == Resume()
 
 
