@@ -49,6 +49,7 @@ PUBLIC_API = (
     ("POST", "/v1/readings/r1/regenerate", "status"),
     ("DELETE", "/v1/readings/r1", "status"),
     ("GET", "/v1/readings?user_id=u1", "status"),  # the Ingress' known gap: it reaches intake
+    ("DELETE", "/v1/users/u1/readings", "status"),  # erasure on request
 )
 # Served by intake and status but not public: ops, docs, demo, operator endpoints.
 NOT_PUBLIC = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs",
@@ -223,7 +224,8 @@ def test_services_and_ingress_route_the_api(overlays: dict[str, Docs], overlay: 
     }
     assert paths[("/v1/readings", "Exact")] == {"name": "intake", "port": {"name": "http"}}
     assert paths[("/v1/readings/", "Prefix")] == {"name": "status", "port": {"name": "http"}}
-    assert len(paths) == 2, "only the public API is routed (no /metrics, /readyz)"
+    assert paths[("/v1/users/", "Prefix")] == {"name": "status", "port": {"name": "http"}}
+    assert len(paths) == 3, "only the public API is routed (no /metrics, /readyz)"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
