@@ -8,10 +8,10 @@ STAMP  := $(VENV)/.installed-stamp
 T      ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run cluster test lint fmt typecheck pytest pytest-cluster chromium wrk chaos soak validate up bench bench-chart bench-status bench-reader bench-intake clean
+.PHONY: help install run cluster test lint fmt typecheck pytest pytest-cluster chromium wrk chaos soak validate up bench bench-chart bench-status bench-reader bench-intake bench-storage clean
 
 help: ## Show the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 install: $(STAMP) ## Create .venv and install the project (quick when done)
 
@@ -70,7 +70,7 @@ validate: install ## Deploy checks: k8s manifests, compose, Dockerfile, alerts, 
 up: ## docker compose: build and start everything (needs Docker and a .env)
 	docker compose up --build -d
 
-bench: bench-chart bench-status bench-reader bench-intake ## All benchmarks -> benchmarks/results/*.json
+bench: bench-chart bench-status bench-reader bench-intake bench-storage ## All benchmarks -> benchmarks/results/*.json
 
 bench-chart: install ## Chart: latency, charts/s at batch 1/16/256, peak RSS
 	$(PY) -m benchmarks.chart_bench
@@ -78,13 +78,18 @@ bench-chart: install ## Chart: latency, charts/s at batch 1/16/256, peak RSS
 bench-status: install ## Status: projection events/s, polling p99, SSE fan-out
 	$(PY) -m benchmarks.status_bench
 
-bench-reader: install ## Reader: the whole pipeline against a 2 s LLM at concurrency 200 and 1000; R3 beside R1
+bench-reader: install ## Reader: the pipeline against a 2 s LLM (c=200, c=1000); R3 vs R1; 8 pieces vs 1
 	$(PY) -m benchmarks.reader_bench
 	$(PY) -m benchmarks.reader_bench --cluster
+	$(PY) -m benchmarks.reader_bench --streaming
+	$(PY) -m benchmarks.reader_bench --streamed-1000
 
 bench-intake: install wrk ## Intake: accepted POSTs/s and p99 under wrk (50 connections), vs a bare handler; R3 beside R1
 	$(PY) -m benchmarks.intake_bench
 	$(PY) -m benchmarks.intake_bench --cluster
+
+bench-storage: install ## Storage per reading (stream, PostgreSQL by table), answers in 1/8/100/1000 pieces
+	$(PY) -m benchmarks.storage_bench
 
 clean: ## Remove caches (keeps .venv and .data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build *.egg-info
