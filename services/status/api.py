@@ -227,14 +227,18 @@ class StatusApi:
             entry = await self._hub.text_so_far(reading_id)
         if not await self._write(sse, text.frame(entry, last_id), last_id):
             return
+        # Text is only sent after `reading.started`: a piece (core NATS) may overtake the
+        # stream's delivery of the announcement; it is held and sent right after it.
+        started, held = _writing(past, resume), None
         while True:
             ev = await queue.get()
             if ev is OVERFLOW:
                 log.info("sse client too slow, closing", last_event_id=last_id)
                 return
             if isinstance(ev, TextGrew):
-                frame = text.frame(ev.text, last_id)
-                if not await self._write(sse, frame, last_id):
+                if not started:
+                    held = ev.text
+                elif not await self._write(sse, text.frame(ev.text, last_id), last_id):
                     return
                 continue
             if ev.seq <= last_id or not ev.frame:
@@ -247,6 +251,13 @@ class StatusApi:
             last_id = ev.seq
             if ev.type in TERMINAL_EVENTS:
                 return
+            if ev.type == "reading.started":
+                started = True
+                if held is not None and not await self._write(
+                    sse, text.frame(held, last_id), last_id
+                ):
+                    return
+                held = None
 
     @staticmethod
     async def _write(sse: EventSourceResponse, frame: bytes | None, last_id: int) -> bool:

@@ -4,6 +4,7 @@ the poll race, and a replay of the whole stream into an empty database."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -84,17 +85,34 @@ async def _follow(http: aiohttp.ClientSession, base: str, rid: str) -> list[str]
 
 
 async def test_many_sse_clients_each_get_the_whole_story(
-    stack: Stack, http: aiohttp.ClientSession, intake_url, status_url
+    stack: Stack, intake_url, status_url
 ) -> None:
     stack.services["chart"].kill()  # hold the reading at "queued" while clients connect
-    rid = await post_reading(http, intake_url)
-    clients = [asyncio.create_task(_follow(http, status_url, rid)) for _ in range(300)]
-    await asyncio.sleep(1.0)
-    stack.services["chart"].start()
-    results = await asyncio.gather(*clients)
+    # As many as one key may hold open (SSE_MAX_STREAMS_PER_KEY), all connected while it
+    # is queued: none may come after the end and be served only the stored history.
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=90)
+    ) as http:
+        rid = await post_reading(http, intake_url)
+        clients = [asyncio.create_task(_follow(http, status_url, rid)) for _ in range(100)]
+        await _until_sse_clients(http, status_url, 100)
+        stack.services["chart"].start()
+        results = await asyncio.gather(*clients)
     expected = ["reading.requested", "chart.calculated", "reading.started", "reading.delta",
                 "reading.generated"]  # fmt: skip
     assert all(r == expected for r in results), {tuple(r) for r in results}
+
+
+async def _until_sse_clients(http: aiohttp.ClientSession, base: str, n: int) -> None:
+    """Wait until status counts `n` open SSE streams (its own gauge, not a clock)."""
+    pattern = re.compile(r'^hd_sse_clients\{[^}]*service="status"[^}]*\} (\S+)$', re.M)
+    for _ in range(600):
+        async with http.get(f"{base}/metrics") as resp:
+            match = pattern.search(await resp.text())
+        if match is not None and float(match[1]) >= n:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"status never counted {n} SSE clients")
 
 
 async def test_a_poll_that_races_the_projection_is_never_404(
