@@ -19,6 +19,7 @@ from nats.js import JetStreamContext
 
 from shared.launcher import Stack, on_free_ports
 from tests.e2e.helpers import running
+from tests.reader.fake_openai import Script, fake_openai
 
 CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -26,6 +27,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+# What the test LLM writes, streamed as a real one does: first token after a second,
+# then piece by piece, so the page is watching before any text exists.
+READING_SENTENCES = (
+    "As a Manifestor with Splenic authority you are here to initiate.",
+    "Your 5/1 profile projects answers onto you, and your research gives them ground.",
+)
+READING_TEXT = (
+    "### Your type\n\n" + f"{READING_SENTENCES[0]} " * 5
+    + "\n\n#### Your profile\n\n" + f"{READING_SENTENCES[1]} " * 5
+)  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -92,17 +104,22 @@ async def demo_stack(
     nats_url: str, database_url: str, js: JetStreamContext, tmp_path: Path
 ) -> AsyncIterator[Stack]:
     """The four services as processes, as `make run` starts them, with the demo page on
-    status and intake allowing the status origin by CORS."""
+    status, intake allowing the status origin by CORS, and an OpenAI-compatible test
+    server that streams the reading over a few seconds."""
     settings = on_free_ports(tmp_path, nats_url, database_url)
     status_origin = f"http://127.0.0.1:{settings.status_port}"
-    st = Stack(settings, extra_env={
-        "LOG_FORMAT": "json", "LOG_LEVEL": "info", "DRAIN_TIMEOUT_S": "5",
-        "READER_PROVIDER": "offline",
-        "CORS_ORIGINS": f"{status_origin},http://localhost:{settings.status_port}",
-        "DEMO_INTAKE_URL": f"http://127.0.0.1:{settings.intake_port}",
-    })  # fmt: skip
-    async with running(st):
-        yield st
+    script = Script(text=READING_TEXT, chunk_size=40, first_token_delay_s=1.0,
+                    chunk_delay_s=0.05)  # fmt: skip
+    async with fake_openai(script) as llm_url:
+        st = Stack(settings, extra_env={
+            "LOG_FORMAT": "json", "LOG_LEVEL": "info", "DRAIN_TIMEOUT_S": "5",
+            "OPENAI_API_KEY": "sk-test-browser-not-a-real-key", "OPENAI_BASE_URL": llm_url,
+            "OPENAI_MODEL": "test-model",
+            "CORS_ORIGINS": f"{status_origin},http://localhost:{settings.status_port}",
+            "DEMO_INTAKE_URL": f"http://127.0.0.1:{settings.intake_port}",
+        })  # fmt: skip
+        async with running(st):
+            yield st
 
 
 @pytest.fixture
