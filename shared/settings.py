@@ -127,6 +127,11 @@ class StatusSettings(HttpSettings):
     status_port: int = Field(8081, ge=1, le=65535)
     database_url: SecretStr = Field(SecretStr("postgresql://postgres@127.0.0.1:5432/postgres"))
     database_pool_size: int = Field(10, ge=1, le=200)
+    database_outage_grace_s: float = Field(
+        60.0, ge=0, le=3600,
+        description="How long the database may be unreachable before /readyz says so: a "
+        "failover shorter than this keeps the replica serving live events (reads answer 503).",
+    )  # fmt: skip
     status_batch_size: int = Field(256, ge=1, le=4096)
     sse_heartbeat_s: float = Field(15.0, gt=0, le=300)
     sse_max_streams_per_key: int = Field(
@@ -232,6 +237,12 @@ class ReaderSettings(BaseServiceSettings):
     reader_limit_window_s: float = Field(
         60.0, gt=0, le=3600, description="Length of the shared limit window."
     )
+    reader_rate_limit_wait_s: float = Field(
+        300.0, ge=0, le=3600,
+        description="How long one reading waits out the provider's 429s (Retry-After, every "
+        "replica held back) and tries again within the same delivery, before the event goes "
+        "back to JetStream (a delivery attempt used); 0 = give it back at once.",
+    )  # fmt: skip
 
     @field_validator("reader_prefetch", mode="before")
     @classmethod

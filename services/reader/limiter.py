@@ -90,6 +90,11 @@ class SharedLimiter:
                 await js.update_stream(info.config)
         return cls(kv, limits)
 
+    @property
+    def shared(self) -> bool:
+        """Whether limits are on: a push-back then holds every replica's next `acquire`."""
+        return self._kv is not None
+
     async def acquire(self, tokens: int) -> float:
         """Wait for a slot for one call of about `tokens` tokens; return the seconds waited."""
         if self._kv is None:

@@ -16,7 +16,7 @@ from services.status.live import LiveHub
 from services.status.migrate import migrate
 from services.status.openapi import document
 from services.status.operations import OperationsApi
-from services.status.outage import data_refused, database_away
+from services.status.outage import DatabaseReadiness, data_refused, database_away
 from services.status.pages import DemoPages
 from services.status.projection import apply_batch, record_poison
 from services.status.retention import Retention
@@ -44,14 +44,6 @@ async def setup(rt: Runtime[Any]) -> None:
     async with pool.acquire() as conn:
         await migrate(conn)
 
-    async def db_ready() -> str | None:
-        try:
-            async with pool.acquire(timeout=2) as conn:
-                await conn.fetchval("SELECT 1")
-        except Exception as exc:
-            return f"database not reachable: {type(exc).__name__}"
-        return None
-
     watch = MaxDeliveriesWatch(rt.nc, rt.js, rt.publisher)
     await watch.start()
     rt.on_cleanup(watch.stop)
@@ -64,7 +56,7 @@ async def setup(rt: Runtime[Any]) -> None:
     stream_watch = StreamWatch(rt.js)  # the stream's fill, for HdStreamNearlyFull
     stream_watch.start()
     rt.on_cleanup(stream_watch.stop)
-    rt.add_readiness(db_ready)
+    rt.add_readiness(DatabaseReadiness(pool, settings.database_outage_grace_s))
 
     async def dead_letter(poison: Poison) -> None:
         await record_poison(pool, poison)

@@ -55,6 +55,8 @@ transaction is retried whole, and the projection's inbox makes that idempotent.
 
 from __future__ import annotations
 
+import time
+
 import asyncpg
 
 # SQLSTATE classes (first two characters) and single codes, as in the tables above.
@@ -87,3 +89,34 @@ def data_refused(exc: BaseException) -> bool:
         return True
     code = sqlstate(exc)
     return code is not None and code[:2] in REFUSED_CLASSES
+
+
+class DatabaseReadiness:
+    """The readiness check of the database, tolerant of a short outage.
+
+    A failover, switchover or rolling update of PostgreSQL takes seconds: while it lasts,
+    reads answer 503 per request (`api.database_unavailable`) and the projection waits,
+    but live events (NATS only) keep flowing to the SSE clients this replica holds. So
+    the replica stays in its Service until the database has been unreachable for
+    `grace_s`; only a longer outage (or a replica that never reaches it) is unready.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, grace_s: float) -> None:
+        self._pool = pool
+        self._grace_s = grace_s
+        self._away_since: float | None = None
+
+    async def __call__(self) -> str | None:
+        try:
+            async with self._pool.acquire(timeout=2) as conn:
+                await conn.fetchval("SELECT 1")
+        except Exception as exc:
+            now = time.monotonic()
+            if self._away_since is None:
+                self._away_since = now
+            away_s = now - self._away_since
+            if away_s < self._grace_s:
+                return None  # a short outage: stay ready, each request answers for itself
+            return f"database not reachable for {away_s:.0f}s: {type(exc).__name__}"
+        self._away_since = None
+        return None

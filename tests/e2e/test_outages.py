@@ -17,7 +17,7 @@ from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
 from shared.embedded.process import free_port
 from shared.launcher import Stack, on_free_ports
-from tests.e2e.helpers import post_reading, running, wait_status
+from tests.e2e.helpers import post_reading, read_sse, running, wait_status
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -80,7 +80,12 @@ async def test_broker_outage_is_a_quick_503_and_everything_resumes(own_stack) ->
         await wait_status(http, status, rid, {"completed"}, timeout_s=30)
 
 
-async def test_database_outage_is_503_and_the_projection_catches_up(own_stack) -> None:
+async def test_a_short_database_outage_is_503_per_read_while_status_stays_ready_and_live(
+    own_stack,
+) -> None:
+    """A failover-sized outage: reads answer 503, but the replica stays in its Service
+    (/readyz 200, DATABASE_OUTAGE_GRACE_S) and an SSE client connected before it sees its
+    reading written meanwhile (live events come from NATS); then the projection catches up."""
     st, _, pg = own_stack
     s = st.settings
     intake = f"http://127.0.0.1:{s.intake_port}"
@@ -88,15 +93,41 @@ async def test_database_outage_is_503_and_the_projection_catches_up(own_stack) -
     async with aiohttp.ClientSession() as http:
         first = await post_reading(http, intake)
         await wait_status(http, status, first, {"completed"})
-        await asyncio.to_thread(pg.stop)
-        async with http.get(f"{status}/v1/readings/{first}") as resp:
-            assert resp.status == 503 and resp.headers["Retry-After"]
-        assert await ready(http, s.status_port) == 503
-        during = [await post_reading(http, intake) for _ in range(5)]  # intake still accepts
-        await asyncio.sleep(1.0)
+        st.services["chart"].kill()  # the next reading waits, queued, until the outage
+        held = await post_reading(http, intake)
+        await wait_status(http, status, held, {"queued"})
+        async with http.get(f"{status}/v1/readings/{held}/events") as sse:
+            assert sse.status == 200
+            await asyncio.to_thread(pg.stop)
+            async with http.get(f"{status}/v1/readings/{first}") as resp:
+                assert resp.status == 503 and resp.headers["Retry-After"]
+            assert await ready(http, s.status_port) == 200
+            during = [await post_reading(http, intake) for _ in range(5)]  # intake accepts
+            st.services["chart"].start()
+            events = [e.event for e in await asyncio.wait_for(read_sse(sse), 60)]
+        assert events[-1] == "reading.generated" and "chart.calculated" in events
+        assert await ready(http, s.status_port) == 200  # all through the outage
         await asyncio.to_thread(pg.start)
-        for rid in during:
+        for rid in [held, *during]:
             await wait_status(http, status, rid, {"completed"}, timeout_s=60)
+
+
+@pytest.mark.parametrize("own_stack", [{"env": {"DATABASE_OUTAGE_GRACE_S": "1"}}],
+                         indirect=True)  # fmt: skip
+async def test_a_database_away_longer_than_the_grace_makes_status_unready(own_stack) -> None:
+    st, _, pg = own_stack
+    port = st.settings.status_port
+    async with aiohttp.ClientSession() as http:
+        assert await ready(http, port) == 200
+        await asyncio.to_thread(pg.stop)
+        deadline = time.monotonic() + 20
+        while await ready(http, port) != 503:
+            assert time.monotonic() < deadline, "status stayed ready with the database gone"
+            await asyncio.sleep(0.3)
+        await asyncio.to_thread(pg.start)
+        while await ready(http, port) != 200:
+            assert time.monotonic() < deadline + 30, "status did not come back"
+            await asyncio.sleep(0.3)
 
 
 TENANT, KEY = "acme", "k-acme-outage-3f9a27c1"

@@ -57,6 +57,7 @@ class Script:
     first_token_delay_s: float = 0.0
     chunk_delay_s: float = 0.0
     retry_after: str = "7"
+    times: int | None = None  # `mode` answers only the first `times` calls, then "ok"
     calls: list[dict[str, Any]] = field(default_factory=list)
     auth_headers: list[str] = field(default_factory=list)
     call_times: list[float] = field(default_factory=list)  # time.time() at arrival
@@ -123,15 +124,16 @@ async def _answer(script: Script, request: web.Request) -> web.StreamResponse:
     script.calls.append(body)
     script.auth_headers.append(request.headers.get("Authorization", ""))
     model = body.get("model", "test-model")
-    if script.mode == "429":
+    mode = script.mode if script.times is None or len(script.calls) <= script.times else "ok"
+    if mode == "429":
         return web.json_response(
             {"error": {"message": "Rate limit reached", "type": "rate_limit_exceeded"}},
             status=429, headers={"Retry-After": script.retry_after},
         )  # fmt: skip
-    if script.mode in ("500", "401", "400"):
+    if mode in ("500", "401", "400"):
         return web.json_response({"error": {"message": "no", "type": "x"}},
-                                 status=int(script.mode))  # fmt: skip
-    if script.mode == "hang":
+                                 status=int(mode))  # fmt: skip
+    if mode == "hang":
         await asyncio.sleep(3600)
     if script.mode == "malformed":
         return web.Response(text="{this is not json", content_type="application/json")

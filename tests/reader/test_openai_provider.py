@@ -19,20 +19,22 @@ from tests.reader.fake_openai import Script, fake_openai
 KEY = "sk-test-not-a-real-key-1234567890"
 
 
-def provider(base_url: str, timeout_s: float = 10.0) -> OpenAIProvider:
+def provider(base_url: str, timeout_s: float = 10.0, wait_s: float = 0.0) -> OpenAIProvider:
     return OpenAIProvider(ReaderSettings(openai_api_key=SecretStr(KEY), openai_base_url=base_url,
-                                         openai_model="test-model",
-                                         openai_timeout_s=timeout_s))  # fmt: skip
+                                         openai_model="test-model", openai_timeout_s=timeout_s,
+                                         reader_rate_limit_wait_s=wait_s))  # fmt: skip
 
 
-async def run(script: Script, timeout_s: float = 10.0) -> tuple[str, list[str]]:
+async def run(
+    script: Script, timeout_s: float = 10.0, wait_s: float = 0.0
+) -> tuple[str, list[str]]:
     chunks: list[str] = []
 
     async def sink(text: str) -> None:
         chunks.append(text)
 
     async with fake_openai(script) as url:
-        p = provider(url, timeout_s)
+        p = provider(url, timeout_s, wait_s)
         try:
             gen = await p.generate(f.chart(), "personality", "en", sink, call_id="r-1:v1")
         finally:
@@ -70,6 +72,24 @@ async def test_429_is_transient_with_the_servers_retry_after() -> None:
         await run(script)
     assert info.value.delay_s == 7.0
     assert len(script.calls) == 1  # no hidden SDK retries stacked on the bus's
+
+
+async def test_a_429_is_waited_out_within_the_call_for_as_long_as_retry_after_says() -> None:
+    script = Script(mode="429", retry_after="1", times=2, text="Waited for.")
+    text, _ = await run(script, wait_s=30)
+    assert text == "Waited for."
+    # The server's own log: two refusals, then the answer, each after its Retry-After.
+    assert [c.outcome for c in script.call_log] == ["refused", "refused", "completed"]
+    gaps = [b - a for a, b in zip(script.call_times, script.call_times[1:], strict=False)]
+    assert all(gap >= 0.9 for gap in gaps), gaps
+
+
+async def test_a_retry_after_beyond_the_wait_budget_gives_the_event_back() -> None:
+    script = Script(mode="429", retry_after="20")
+    with pytest.raises(Transient) as info:
+        await run(script, wait_s=5)
+    assert info.value.delay_s == 20.0  # the bus waits the rest, with a delivery attempt
+    assert len(script.calls) == 1
 
 
 @pytest.mark.parametrize("mode", ["500", "malformed", "empty", "garbled", "error"])

@@ -2,8 +2,10 @@
 
 Works with any OpenAI-compatible server (`OPENAI_BASE_URL`). Retries live in
 one place, the bus (nak with backoff honouring `Retry-After`), so the SDK's
-own retries are off: a 429 storm is not multiplied. The SDK's timeout is per
-read, so the whole call is also bounded with `asyncio.timeout`. One client
+own retries are off: a 429 storm is not multiplied. The one exception is a
+429: it is waited out within the delivery (every replica held back by the
+shared limiter), so a provider's rate limit does not use up delivery attempts.
+The SDK's timeout is per read, so the whole call is also bounded with `asyncio.timeout`. One client
 per process (one event loop), on aiohttp, with a connection pool as large
 as the replica's concurrency.
 """
@@ -20,6 +22,12 @@ import httpx2
 import openai
 import orjson
 from openai import AsyncOpenAI
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_before_delay,
+)
 
 from services.reader.agents import build_prompt
 from services.reader.limiter import SharedLimiter
@@ -27,6 +35,7 @@ from services.reader.providers.base import Generation, TextSink
 from shared.bus.outcomes import Permanent, Transient
 from shared.events.chart import Chart
 from shared.events.reading_generated import Usage
+from shared.logging import get_logger
 from shared.metrics import (
     LLM_CALL_SECONDS,
     LLM_CALLS,
@@ -35,6 +44,8 @@ from shared.metrics import (
     LLM_TOKENS,
 )
 from shared.settings import ReaderSettings
+
+log = get_logger(__name__)
 
 EXPECTED_COMPLETION_TOKENS = 1200  # reserved against READER_TPM until usage is known
 
@@ -47,6 +58,12 @@ class RateLimited(Transient):
     """The provider answered 429: every replica should hold back."""
 
 
+def _log_rate_limited(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    log.info("LLM rate limited; trying again within this delivery",
+             retry_after_s=getattr(exc, "delay_s", None), attempt=state.attempt_number)  # fmt: skip
+
+
 class OpenAIProvider:
     name = "openai"
 
@@ -54,6 +71,7 @@ class OpenAIProvider:
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         self.model = settings.openai_model
         self._total_timeout_s = settings.openai_timeout_s
+        self._rate_limit_wait_s = settings.reader_rate_limit_wait_s
         self._limiter = limiter
         pool = max(100, settings.reader_concurrency)
         self._client = AsyncOpenAI(
@@ -76,8 +94,34 @@ class OpenAIProvider:
     async def generate(
         self, chart: Chart, agent: str, language: str, on_text: TextSink, *, call_id: str
     ) -> Generation:
+        """The reading's text. A 429 is waited out here, within the same delivery (the
+        consume loop keeps the message in progress), for up to `READER_RATE_LIMIT_WAIT_S`:
+        a provider's rate limit does not use up the event's delivery attempts."""
         messages = build_prompt(chart, agent, language)
         estimate = sum(len(m["content"]) for m in messages) // 4 + EXPECTED_COMPLETION_TOKENS
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(RateLimited),
+            wait=self._rate_limit_wait,
+            stop=stop_before_delay(self._rate_limit_wait_s),
+            before_sleep=_log_rate_limited,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._generate_once(messages, estimate, on_text, call_id)
+        raise AssertionError("unreachable: tenacity reraises the last RateLimited")
+
+    def _rate_limit_wait(self, state: RetryCallState) -> float:
+        """Seconds to sleep before the next try: none when the shared limiter holds every
+        replica back until the provider's Retry-After (the next `acquire` waits for it)."""
+        if self._limiter is not None and self._limiter.shared:
+            return 0.0
+        exc = state.outcome.exception() if state.outcome is not None else None
+        return exc.delay_s or 1.0 if isinstance(exc, RateLimited) else 1.0
+
+    async def _generate_once(
+        self, messages: list[dict[str, str]], estimate: int, on_text: TextSink, call_id: str
+    ) -> Generation:
         if self._limiter is not None:
             await self._limiter.acquire(estimate)
         self._in_flight.inc()
