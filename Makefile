@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 T      ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run cluster test lint fmt typecheck pytest pytest-cluster chromium wrk chaos soak validate up bench bench-chart bench-status bench-reader bench-intake bench-storage clean
+.PHONY: help install run cluster test lint fmt typecheck pytest pytest-cluster chromium wrk promtool chaos soak validate up bench bench-chart bench-status bench-reader bench-intake bench-storage clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,7 +52,17 @@ wrk: ## Debian's wrk, the HTTP load generator of bench-intake (apt-get; sudo whe
 	  $$SUDO apt-get update -qq && \
 	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk; }
 
-pytest: install chromium ## pytest on one NATS server (T=path narrows)
+promtool: install ## promtool for the alert rules' unit tests: unpacked from Debian's prometheus package into .venv/bin (no daemon)
+	@test -x $(VENV)/bin/promtool || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  tmp=$$(mktemp -d) && \
+	  $$SUDO apt-get update -qq && \
+	  (cd $$tmp && apt-get download -qq prometheus 2>/dev/null) && \
+	  dpkg-deb --fsys-tarfile $$tmp/prometheus_*.deb | tar -x -C $$tmp ./usr/bin/promtool && \
+	  install -m 0755 $$tmp/usr/bin/promtool $(VENV)/bin/promtool && \
+	  rm -rf $$tmp; }
+
+pytest: install chromium promtool ## pytest on one NATS server (T=path narrows)
 	$(VENV)/bin/pytest $(T)
 
 pytest-cluster: install ## The tests marked `cluster` again, on a 3-node NATS cluster at R3
@@ -64,7 +74,7 @@ chaos: install ## Chaos on the cluster: 1,000 readings, kills triggered by work 
 soak: install ## Soak: 30 minutes of moderate load, memory of every process over time
 	$(PY) -m benchmarks.soak
 
-validate: install ## Deploy checks: k8s manifests, compose, Dockerfile, alerts, dashboard (offline)
+validate: install promtool ## Deploy checks: k8s manifests, compose, Dockerfile, alerts, dashboard (offline)
 	$(VENV)/bin/pytest tests/deploy
 
 up: ## docker compose: build and start everything (needs Docker and a .env)

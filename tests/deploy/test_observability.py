@@ -34,10 +34,23 @@ EXTERNAL_METRICS = {
     "jetstream_consumer_num_ack_pending": "nats exporter",
     "jetstream_consumer_num_redelivered": "nats exporter",
     "jetstream_consumer_delivered_stream_seq": "nats exporter",
+    "jetstream_stream_total_bytes": "nats exporter",
+    "jetstream_stream_limit_bytes": "nats exporter",  # the stream's max_bytes (exporter 0.17+)
+    "gnatsd_varz_routes": "nats exporter",  # -varz: cluster routes of the server
+    # CloudNativePG's instance exporter (PodMonitor hd-postgres)
+    "cnpg_collector_up": "cloudnative-pg",
+    "cnpg_collector_sync_replicas": "cloudnative-pg",
+    "cnpg_pg_replication_in_recovery": "cloudnative-pg",
+    "cnpg_pg_replication_lag": "cloudnative-pg",
+    "cnpg_pg_replication_is_wal_receiver_up": "cloudnative-pg",
+    # the kubelet (kube-prometheus-stack's kubelet ServiceMonitor)
+    "kubelet_volume_stats_used_bytes": "kubelet",
+    "kubelet_volume_stats_capacity_bytes": "kubelet",
     # kube-state-metrics
     "kube_deployment_status_replicas_unavailable": "kube-state-metrics",
     # KEDA operator's own metrics
     "keda_scaler_metrics_value": "keda",
+    "keda_scaler_detail_errors_total": "keda",  # KEDA 2.14+
     # Prometheus: one per scrape target
     "up": "prometheus",
 }
@@ -104,7 +117,16 @@ def test_alerts_cover_what_operations_needs(tmp_path: Path) -> None:
     joined = "\n".join(exprs.values())
     assert "jetstream_consumer_num_pending" in joined, "consumer lag"
     assert re.search(r'outcome=~"failed\|exhausted"', joined), "failed readings"
-    assert re.search(r'service="reader", outcome!~"ack\|released"', joined), "LLM error rate"
+    llm_errors = r'hd_llm_calls_total\{outcome!~"ok\|cancelled\|filtered"\}'
+    assert re.search(llm_errors, joined), "LLM errors"
+    assert 'hd_events_handled_total{service="reader"' not in joined, "LLM: no stand-in metric"
+    # What stops intake: the stream's fill from NATS itself, NATS servers and
+    # routes, PostgreSQL, volumes, KEDA's scalers.
+    for metric in ("jetstream_stream_total_bytes", "jetstream_stream_limit_bytes",
+                   "gnatsd_varz_routes", "cnpg_collector_up", "cnpg_pg_replication_lag",
+                   "kubelet_volume_stats_used_bytes",
+                   "keda_scaler_detail_errors_total"):  # fmt: skip
+        assert metric in joined, f"no alert on {metric}"
     assert 'outcome="poison"' in joined, "dead letters"
     assert "kube_deployment_status_replicas_unavailable" in joined, "pods not ready"
     assert "hd_requests_rate_limited_total" in joined, "clients refused by the rate limit"
@@ -156,3 +178,44 @@ def test_dashboard_shows_what_the_issue_asks_for() -> None:
                    "jetstream_consumer_num_pending", "hd_requests_rate_limited_total",
                    "hd_idempotent_replays_total"):  # fmt: skip
         assert metric in joined, f"no panel shows {metric}"
+
+
+def metric_families() -> dict[str, set[str]]:
+    """Every metric family of shared/metrics.py -> the series names a panel may use for it."""
+    from prometheus_client.metrics import MetricWrapperBase
+
+    from shared import metrics
+
+    families: dict[str, set[str]] = {}
+    for obj in vars(metrics).values():
+        if isinstance(obj, MetricWrapperBase):
+            base, kind = obj._name, obj._type
+            if kind == "counter":
+                families[base] = {f"{base}_total"}
+            elif kind in ("histogram", "summary"):
+                families[base] = {f"{base}_{s}" for s in ("bucket", "sum", "count")}
+            else:
+                families[base] = {base}
+    return families
+
+
+def test_every_hd_metric_family_has_a_panel() -> None:
+    used = {name for _, expr in dashboard_targets() for name, _ in selectors(expr.replace(
+        "$__rate_interval", "5m").replace("$__interval", "1m")) if name}  # fmt: skip
+    families = metric_families()
+    assert len(families) >= 30, "shared/metrics.py defines fewer families than expected"
+    missing = sorted(base for base, series in families.items() if not series & used)
+    assert not missing, f"no dashboard panel shows: {missing}"
+
+
+def test_metrics_are_defined_only_in_shared_metrics() -> None:
+    # The panel check above reads shared/metrics.py: a metric defined elsewhere
+    # would escape it.
+    define = re.compile(r"\b(Counter|Gauge|Histogram|Summary|Info|Enum)\(\s*f?[\"']")
+    for package in ("shared", "services", "hdq"):
+        for path in (ROOT / package).rglob("*.py"):
+            if path == ROOT / "shared" / "metrics.py":
+                continue
+            text = path.read_text()
+            if "prometheus_client" in text:
+                assert not define.search(text), f"{path}: a metric outside shared/metrics.py"
