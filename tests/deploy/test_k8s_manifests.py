@@ -404,6 +404,10 @@ def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
             return False
         if expr["operator"] == "NotIn" and present in expr["values"]:
             return False
+        if expr["operator"] == "Exists" and expr["key"] not in labels:
+            return False
+        if expr["operator"] == "DoesNotExist" and expr["key"] in labels:
+            return False
     return True
 
 
@@ -445,6 +449,11 @@ def test_network_policies_allow_exactly_the_pipeline(overlays: dict[str, Docs]) 
         assert _allowed(policies, "Ingress", pods[name], None, port), f"prometheus -> {name}"
     assert _allowed(policies, "Egress", pods["status"], pg, 5432)
     assert _allowed(policies, "Ingress", pg, pods["status"], 5432)
+    # ... and to a Cluster restored under another name (docs/operations.md).
+    restored = {"cnpg.io/cluster": "hd-postgres-restore"}
+    assert _allowed(policies, "Egress", pods["status"], restored, 5432)
+    assert _allowed(policies, "Ingress", restored, pods["status"], 5432)
+    assert _allowed(policies, "Ingress", restored, restored, 5432), "replication"
     assert _allowed(policies, "Egress", pods["reader"], None, 443), "reader -> LLM"
     assert _allowed(policies, "Egress", pods["nats"], pods["nats"], 6222), "nats routes"
     assert _allowed(policies, "Ingress", pods["nats"], None, 8222), "KEDA -> nats monitoring"
