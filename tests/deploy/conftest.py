@@ -29,7 +29,7 @@ from shared import settings as settings_module
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = ("dev", "prod")
-COMPONENTS = ("network-policies", "keda", "monitoring", "gateway-api")
+COMPONENTS = ("network-policies", "keda", "monitoring", "gateway-api", "ingress")
 NAMESPACE = "hd-pipeline"
 SERVICES = ("intake", "chart", "reader", "status")
 

@@ -14,6 +14,7 @@ import pytest
 from tests.deploy.checks import (
     hardening_problems,
     httproute_backend,
+    httproute_rule,
     ingress_backend,
     manifest_problems,
 )
@@ -77,6 +78,35 @@ def test_structural_checks_reject_broken_cluster_and_route(everything: Docs) -> 
     route = broken(everything, "HTTPRoute", "hd-api")
     route["spec"]["parentRefs"] = []
     assert manifest_problems([route])
+
+
+@pytest.mark.parametrize(
+    "kind, name, path, value",
+    [
+        ("Cluster", "hd-postgres", ("postgresql", "synchronous", "number"), 3),  # = instances
+        ("Cluster", "hd-postgres", ("postgresql", "synchronous", "method"), "quorum"),
+        ("Cluster", "hd-postgres", ("affinity", "podAntiAffinityType"), "strict"),
+        ("Cluster", "hd-postgres", ("plugins", 0, "isWALArchiver"), "true"),
+        ("ScheduledBackup", "hd-postgres-nightly", ("schedule",), "0 2 * * *"),  # 5 fields
+        ("ScheduledBackup", "hd-postgres-nightly", ("method",), "barman"),
+        ("ScheduledBackup", "hd-postgres-nightly", ("pluginConfiguration",), {}),
+        ("ObjectStore", "hd-postgres-backup", ("retentionPolicy",), "30 days"),
+        ("ObjectStore", "hd-postgres-backup", ("configuration", "destinationPath"), "backups"),
+        ("ObjectStore", "hd-postgres-backup", ("configuration", "serverName"), "hd-postgres"),
+        ("HTTPRoute", "hd-api", ("rules", 1, "timeouts", "request"), "3600"),  # no unit
+        ("HTTPRoute", "hd-api", ("rules", 1, "timeouts", "request"), "10m"),  # < backendRequest
+        ("HTTPRoute", "hd-api", ("rules", 0, "timeout"), {"request": "30s"}),  # typo
+    ],
+)
+def test_structural_checks_catch_backup_replication_and_timeout_mistakes(
+    everything: Docs, kind: str, name: str, path: tuple[Any, ...], value: Any
+) -> None:
+    doc = broken(everything, kind, name)
+    node = doc["spec"]
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    assert manifest_problems([doc]), f"{kind} {path} = {value!r} went unnoticed"
 
 
 def test_unknown_kinds_are_not_waved_through(everything: Docs) -> None:
@@ -163,6 +193,20 @@ def test_httproute_routing_follows_gateway_api_precedence() -> None:
     )  # fmt: skip
     assert httproute_backend(headers, "GET", "/a", {"h": "1"}) == "x", "header names: any case"
     assert httproute_backend(headers, "GET", "/a", {"h": "2"}) == "y"
+    regex = _route(
+        ([{"path": {"type": "PathPrefix", "value": "/a"}}], "x"),
+        ([{"path": {"type": "RegularExpression", "value": "/a/[^/]+/b"}}], "y"),
+        ([{"path": {"type": "Exact", "value": "/a/1/b"}}], "z"),
+    )
+    assert httproute_backend(regex, "GET", "/a/2/b") == "y", "regex above prefix (Envoy GW)"
+    assert httproute_backend(regex, "GET", "/a/2/b", regex_above_prefix=False) == "x", "(Istio)"
+    assert httproute_backend(regex, "GET", "/a/1/b") == "z", "Exact outranks a regex"
+    assert httproute_backend(regex, "GET", "/a/2/b/c") == "x", "a regex matches the whole path"
+    ordered = _route(([{"path": {"type": "PathPrefix", "value": "/a"}}], "x"),
+                     ([{"path": {"type": "PathPrefix", "value": "/a"}}], "x"))  # fmt: skip
+    ordered["spec"]["rules"][1]["timeouts"] = {"request": "1h"}
+    rule = httproute_rule(ordered, "GET", "/a")
+    assert rule is not None and "timeouts" not in rule, "a tie goes to the first rule"
     twice = _route(([{"path": {"type": "PathPrefix", "value": "/a"}}], "x"),
                    ([{"path": {"type": "PathPrefix", "value": "/a"}}], "y"))  # fmt: skip
     with pytest.raises(ValueError, match="equal matches"):

@@ -29,6 +29,7 @@ from tests.deploy.conftest import (
     configmap_data,
     effective_env,
     find,
+    kustomize,
     one,
     render_everything,
     settings_fields,
@@ -38,8 +39,10 @@ Docs = list[dict[str, Any]]
 APIS = {"intake": 8080, "status": 8081}
 WORKERS = {"chart": 9101, "reader": 9102}
 
-# The Secrets the manifests read and nobody commits (secret.example.yaml shows them).
+# The Secrets the Deployments read and nobody commits (secret.example.yaml shows them).
 SECRETS = {"hd-openai": "OPENAI_API_KEY", "hd-api-keys": "API_KEYS"}
+# ... and the one the backups' ObjectStore reads (base/postgres.yaml).
+BACKUP_SECRET = {"hd-postgres-backup": ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"]}
 # The public API (README "The API for clients") and the service that serves it.
 PUBLIC_API = (
     ("POST", "/v1/readings", "intake"),
@@ -73,7 +76,6 @@ def test_base_with_every_component_validates(tmp_path: Path) -> None:
     assert CUSTOM_KINDS - {"Cluster"} <= kinds | {"Cluster"}, f"a component is empty: {kinds}"
     problems = manifest_problems(docs)
     assert not problems, "\n".join(problems)
-    assert not find(docs, "Ingress"), "the gateway-api component replaces the Ingress"
     route = one(docs, "HTTPRoute", "hd-api")
     services = {d["metadata"]["name"]: d for d in find(docs, "Service")}
     for rule in route["spec"]["rules"]:
@@ -86,7 +88,8 @@ def test_secret_example_validates() -> None:
     docs = [d for d in yaml.safe_load_all((K8S / "secret.example.yaml").read_text()) if d]
     assert not manifest_problems(docs)
     assert {d["metadata"]["name"]: list(d["stringData"]) for d in docs} == {
-        name: [key] for name, key in SECRETS.items()
+        **{name: [key] for name, key in SECRETS.items()},
+        **BACKUP_SECRET,
     }, "secret.example.yaml shows every Secret the manifests read, and only those"
     for doc in docs:
         assert doc["metadata"]["namespace"] == NAMESPACE
@@ -96,12 +99,18 @@ def test_secret_example_validates() -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_object_is_in_the_namespace(overlays: dict[str, Docs], overlay: str) -> None:
     docs = overlays[overlay]
-    assert [d["metadata"]["name"] for d in find(docs, "Namespace")] == [NAMESPACE]
+    assert not find(docs, "Namespace"), "the Namespace is deploy/k8s/namespace, applied once"
     for d in docs:
-        if d["kind"] != "Namespace":
-            assert d["metadata"].get("namespace") == NAMESPACE, (
-                f"{d['kind']}/{d['metadata']['name']}"
-            )
+        assert d["metadata"].get("namespace") == NAMESPACE, f"{d['kind']}/{d['metadata']['name']}"
+
+
+def test_the_namespace_is_outside_base_and_overlays() -> None:
+    """`kubectl delete -k` of the base or an overlay leaves the namespace and its volumes."""
+    assert not find(kustomize(K8S / "base"), "Namespace")
+    (ns,) = kustomize(K8S / "namespace")
+    assert ns["kind"] == "Namespace" and ns["metadata"]["name"] == NAMESPACE
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert not manifest_problems([ns])
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -206,8 +215,20 @@ def test_env_names_are_settings_of_that_service(overlays: dict[str, Docs], overl
                 TypeAdapter(field.annotation).validate_python(value)
 
 
+# The edge each overlay uses: an Ingress (components/ingress) or an HTTPRoute
+# (components/gateway-api), never both.
+EDGE = {"dev": "Ingress", "prod": "HTTPRoute"}
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_services_and_ingress_route_the_api(overlays: dict[str, Docs], overlay: str) -> None:
+def test_each_overlay_has_one_edge(overlays: dict[str, Docs], overlay: str) -> None:
+    docs = overlays[overlay]
+    edges = {kind: len(find(docs, kind)) for kind in ("Ingress", "HTTPRoute")}
+    assert edges == {kind: int(kind == EDGE[overlay]) for kind in edges}, edges
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_services_expose_the_apis(overlays: dict[str, Docs], overlay: str) -> None:
     docs = overlays[overlay]
     services = {d["metadata"]["name"]: d for d in find(docs, "Service")}
     for name, port in APIS.items():
@@ -216,7 +237,10 @@ def test_services_and_ingress_route_the_api(overlays: dict[str, Docs], overlay: 
         assert services[name]["spec"]["selector"] == {"app.kubernetes.io/name": name}
     for name in WORKERS:
         assert name not in services, f"{name} has no API: PodMonitor scrapes it"
-    (ingress,) = find(docs, "Ingress")
+
+
+def test_ingress_routes_the_api(overlays: dict[str, Docs]) -> None:
+    (ingress,) = find(overlays["dev"], "Ingress")
     paths = {
         (p["path"], p["pathType"]): p["backend"]["service"]
         for rule in ingress["spec"]["rules"]
@@ -228,11 +252,8 @@ def test_services_and_ingress_route_the_api(overlays: dict[str, Docs], overlay: 
     assert len(paths) == 3, "only the public API is routed (no /metrics, /readyz)"
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS)
-def test_ingress_sends_each_api_call_to_its_service(
-    overlays: dict[str, Docs], overlay: str
-) -> None:
-    (ingress,) = find(overlays[overlay], "Ingress")
+def test_ingress_sends_each_api_call_to_its_service(overlays: dict[str, Docs]) -> None:
+    (ingress,) = find(overlays["dev"], "Ingress")
     for method, path, service in PUBLIC_API:
         if path.startswith("/v1/readings?"):  # documented limitation (ingress.yaml, README)
             assert ingress_backend(ingress, path) == "intake", "the Ingress' known gap changed"
@@ -242,18 +263,26 @@ def test_ingress_sends_each_api_call_to_its_service(
         assert ingress_backend(ingress, path) is None, f"{path} must not be public"
 
 
-def test_httproute_sends_each_api_call_to_its_service(tmp_path: Path) -> None:
-    route = one(render_everything(tmp_path), "HTTPRoute", "hd-api")
+@pytest.mark.parametrize("regex_above_prefix", [True, False], ids=["regex-first", "prefix-first"])
+def test_httproute_sends_each_api_call_to_its_service(
+    overlays: dict[str, Docs], regex_above_prefix: bool
+) -> None:
+    """Whichever way the implementation ranks RegularExpression paths."""
+    route = one(overlays["prod"], "HTTPRoute", "hd-api")
     for method, path, service in PUBLIC_API:
-        assert httproute_backend(route, method, path) == service, f"{method} {path}"
+        for accept in ({}, {"Accept": "text/event-stream"}, {"Accept": "application/json"}):
+            got = httproute_backend(route, method, path, accept,
+                                    regex_above_prefix=regex_above_prefix)  # fmt: skip
+            assert got == service, f"{method} {path} {accept}"
         # A browser's CORS preflight reaches the service that serves the call.
         preflight = {"Access-Control-Request-Method": method, "Origin": "https://app.example"}
-        assert httproute_backend(route, "OPTIONS", path, preflight) == service, (
-            f"OPTIONS {path} for {method}"
-        )
+        got = httproute_backend(route, "OPTIONS", path, preflight,
+                                regex_above_prefix=regex_above_prefix)  # fmt: skip
+        assert got == service, f"OPTIONS {path} for {method}"
     for method in ("GET", "POST", "DELETE"):
         for path in NOT_PUBLIC:
-            assert httproute_backend(route, method, path) is None, f"{method} {path} is public"
+            got = httproute_backend(route, method, path, regex_above_prefix=regex_above_prefix)
+            assert got is None, f"{method} {path} is public"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -276,8 +305,12 @@ def test_both_apis_share_their_guard_rails(overlays: dict[str, Docs], overlay: s
     intake, status = (effective_env(docs, one(docs, "Deployment", n)) for n in APIS)
     for var in ("API_KEYS", "API_RATE_LIMIT", "API_MAX_BODY_BYTES", "CORS_ORIGINS"):
         assert intake.get(var) == status.get(var), f"intake and status differ in {var}"
-    # The Ingress lets every body the API accepts through, so the API answers 413 itself.
-    (ingress,) = find(docs, "Ingress")
+    # An Ingress lets every body the API accepts through, so the API answers 413 itself.
+    # (The HTTPRoute sets no body cap: the API's own limit is the only one.)
+    ingresses = find(docs, "Ingress")
+    if not ingresses:
+        return
+    (ingress,) = ingresses
     cap = ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
     factor = {"k": 1024, "m": 1024**2}.get(cap[-1].lower(), 1)
     default = settings_fields(SERVICE_SETTINGS["intake"])["API_MAX_BODY_BYTES"].default
@@ -371,6 +404,10 @@ def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
             return False
         if expr["operator"] == "NotIn" and present in expr["values"]:
             return False
+        if expr["operator"] == "Exists" and expr["key"] not in labels:
+            return False
+        if expr["operator"] == "DoesNotExist" and expr["key"] in labels:
+            return False
     return True
 
 
@@ -412,6 +449,11 @@ def test_network_policies_allow_exactly_the_pipeline(overlays: dict[str, Docs]) 
         assert _allowed(policies, "Ingress", pods[name], None, port), f"prometheus -> {name}"
     assert _allowed(policies, "Egress", pods["status"], pg, 5432)
     assert _allowed(policies, "Ingress", pg, pods["status"], 5432)
+    # ... and to a Cluster restored under another name (docs/operations.md).
+    restored = {"cnpg.io/cluster": "hd-postgres-restore"}
+    assert _allowed(policies, "Egress", pods["status"], restored, 5432)
+    assert _allowed(policies, "Ingress", restored, pods["status"], 5432)
+    assert _allowed(policies, "Ingress", restored, restored, 5432), "replication"
     assert _allowed(policies, "Egress", pods["reader"], None, 443), "reader -> LLM"
     assert _allowed(policies, "Egress", pods["nats"], pods["nats"], 6222), "nats routes"
     assert _allowed(policies, "Ingress", pods["nats"], None, 8222), "KEDA -> nats monitoring"
