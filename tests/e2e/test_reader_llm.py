@@ -14,8 +14,6 @@ import asyncpg
 import pytest
 from nats.js import JetStreamContext
 
-from shared import names
-from shared.bus.topology import READER
 from shared.embedded.process import free_port
 from shared.launcher import ServiceProcess, Stack, on_free_ports
 from tests.e2e.helpers import post_reading, running
@@ -115,21 +113,3 @@ async def test_a_reader_killed_mid_stream_loses_nothing_and_doubles_nothing(
     assert versions == [1] * 12
     assert all(r["text"] == script.text for r in texts)  # whole, not cut or doubled
     assert len(script.calls) > 12  # the killed calls were made again
-
-
-async def test_a_rate_limited_provider_is_waited_out_without_using_a_delivery(
-    nats_url, database_url, tmp_path, js: JetStreamContext
-) -> None:
-    """429 with Retry-After twice, then an answer: the reading completes on its first
-    delivery (the reader's consumer delivered one message once; a nak would be a second)."""
-    script = Script(mode="429", retry_after="1", times=2, text="Worth the wait.")
-    async with llm_stack(nats_url, database_url, tmp_path, script, READER_RPM="600") as st:
-        intake = f"http://127.0.0.1:{st.settings.intake_port}"
-        async with aiohttp.ClientSession() as http:
-            rid = await post_reading(http, intake)
-        assert await completed_versions(database_url, [rid], 60) == [1]
-        info = await js.consumer_info(names.STREAM, READER.durable)
-    assert [c.outcome for c in script.call_log] == ["refused", "refused", "completed"]
-    assert {c.request_id for c in script.call_log} == {f"{rid}:v1"}
-    assert info.delivered.consumer_seq == 1  # delivered once: no attempt used by the 429s
-    assert script.call_times[2] - script.call_times[0] >= 1.8  # each Retry-After heeded
