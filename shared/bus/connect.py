@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ssl
 from typing import Any
+from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client as NATS
@@ -27,8 +28,13 @@ def server_list(url: str) -> list[str]:
     return [u.strip() for u in url.split(",") if u.strip()]
 
 
-def auth_options(credentials: NatsCredentials | None) -> dict[str, Any]:
-    """nats-py `connect` keywords for a user, a password and a private CA (none: empty)."""
+def auth_options(url: str, credentials: NatsCredentials | None) -> dict[str, Any]:
+    """nats-py `connect` keywords for a user, a password and a private CA (none: empty).
+
+    With a CA, every server's certificate is checked against the host name of the first
+    URL: servers the cluster announces later are IP addresses, which certificates
+    for `nats` or `*.nats-headless` do not name.
+    """
     if credentials is None:
         return {}
     options: dict[str, Any] = {}
@@ -37,6 +43,10 @@ def auth_options(credentials: NatsCredentials | None) -> dict[str, Any]:
         options["password"] = credentials.password.get_secret_value()
     if credentials.tls_ca_file is not None:
         options["tls"] = ssl.create_default_context(cafile=str(credentials.tls_ca_file))
+        servers = server_list(url)
+        host = urlsplit(servers[0] if "://" in servers[0] else f"nats://{servers[0]}").hostname
+        if host:
+            options["tls_hostname"] = host
     return options
 
 
@@ -72,7 +82,7 @@ async def connect(
         reconnected_cb=reconnected,
         error_cb=error,
         inbox_prefix=inbox_prefix(service),
-        **auth_options(credentials),
+        **auth_options(url, credentials),
     )
     gauge.set(1)
     if credentials is not None and credentials.user:
