@@ -10,6 +10,7 @@ import yaml
 from pydantic import TypeAdapter
 
 from shared.auth import GUARDED_PREFIX
+from shared.bus import permissions
 from tests.deploy.checks import (
     CUSTOM_KINDS,
     QUANTITY,
@@ -40,6 +41,9 @@ WORKERS = {"chart": 9101, "reader": 9102}
 
 # The Secrets the manifests read and nobody commits (secret.example.yaml shows them).
 SECRETS = {"hd-openai": "OPENAI_API_KEY", "hd-api-keys": "API_KEYS"}
+# ... and the NATS users' passwords, a key per user (shared/bus/permissions.py).
+NATS_USERS_SECRET = "hd-nats-users"
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
 # The public API (README "The API for clients") and the service that serves it.
 PUBLIC_API = (
     ("POST", "/v1/readings", "intake"),
@@ -86,7 +90,8 @@ def test_secret_example_validates() -> None:
     docs = [d for d in yaml.safe_load_all((K8S / "secret.example.yaml").read_text()) if d]
     assert not manifest_problems(docs)
     assert {d["metadata"]["name"]: list(d["stringData"]) for d in docs} == {
-        name: [key] for name, key in SECRETS.items()
+        **{name: [key] for name, key in SECRETS.items()},
+        NATS_USERS_SECRET: list(permissions.USERS),
     }, "secret.example.yaml shows every Secret the manifests read, and only those"
     for doc in docs:
         assert doc["metadata"]["namespace"] == NAMESPACE
@@ -98,7 +103,7 @@ def test_every_object_is_in_the_namespace(overlays: dict[str, Docs], overlay: st
     docs = overlays[overlay]
     assert [d["metadata"]["name"] for d in find(docs, "Namespace")] == [NAMESPACE]
     for d in docs:
-        if d["kind"] != "Namespace":
+        if d["kind"] not in CLUSTER_SCOPED:
             assert d["metadata"].get("namespace") == NAMESPACE, (
                 f"{d['kind']}/{d['metadata']['name']}"
             )
@@ -113,7 +118,9 @@ def test_no_secret_values_are_rendered(overlays: dict[str, Docs], overlay: str) 
         for c in dep["spec"]["template"]["spec"]["containers"]:
             for e in c.get("env", []):
                 ref = (e.get("valueFrom") or {}).get("secretKeyRef")
-                if ref:
+                if ref and ref["name"] == NATS_USERS_SECRET:  # the service's own password
+                    assert (e["name"], ref["key"]) == ("NATS_PASSWORD", dep["metadata"]["name"])
+                elif ref:
                     assert ref["name"] in (*SECRETS, f"{cluster}-app"), ref
                     if ref["name"] in SECRETS:
                         assert ref["key"] == SECRETS[ref["name"]] == e["name"], ref
@@ -415,6 +422,7 @@ def test_network_policies_allow_exactly_the_pipeline(overlays: dict[str, Docs]) 
     assert _allowed(policies, "Egress", pods["reader"], None, 443), "reader -> LLM"
     assert _allowed(policies, "Egress", pods["nats"], pods["nats"], 6222), "nats routes"
     assert _allowed(policies, "Ingress", pods["nats"], None, 8222), "KEDA -> nats monitoring"
+    assert _allowed(policies, "Egress", pods["nats"], None, 443), "nats' zone tag -> API server"
     # ... and nothing else: no other service reaches the database or the internet.
     for name in ("intake", "chart", "reader"):
         assert not _allowed(policies, "Egress", pods[name], pg, 5432), f"{name} -> postgres"
