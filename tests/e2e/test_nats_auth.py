@@ -25,9 +25,11 @@ from pydantic import SecretStr
 from shared import names
 from shared.bus import permissions
 from shared.bus.connect import connect
+from shared.bus.live import ask_so_far, serve_so_far
 from shared.bus.topology import ensure_stream
 from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.process import free_port
+from shared.events.reading_delta import ReadingDelta
 from shared.launcher import Stack, on_free_ports, write_auth_config
 from shared.settings import NatsCredentials
 from tests.e2e.helpers import post_reading, running, wait_status
@@ -61,8 +63,9 @@ async def login(server: EmbeddedNats, user: str, passwords: dict[str, str]) -> N
         user, SecretStr(passwords[user])))  # fmt: skip
 
 
-def violations(path: Path) -> list[str]:
-    return [line for line in path.read_text().splitlines() if VIOLATION.search(line)]
+def violations(path: Path, skip: int = 0) -> list[str]:
+    """Lines of a log (from character `skip` on) that report a refusal."""
+    return [line for line in path.read_text()[skip:].splitlines() if VIOLATION.search(line)]
 
 
 async def test_each_service_does_its_job_as_its_own_user(
@@ -70,6 +73,7 @@ async def test_each_service_does_its_job_as_its_own_user(
 ) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
+    seen = len(auth_nats.log_file.read_text())
     settings = on_free_ports(tmp_path, auth_nats.url, database_url)
     stack = Stack(settings, log_dir=logs, nats_passwords=passwords, extra_env={
         "LOG_FORMAT": "json", "DRAIN_TIMEOUT_S": "3",
@@ -88,7 +92,8 @@ async def test_each_service_does_its_job_as_its_own_user(
                 await asyncio.sleep(0.1)
         async with http.get(f"{status}/v1/pipeline") as resp:  # status reads every consumer
             assert resp.status == 200, await resp.text()
-    for log in [auth_nats.log_file, *logs.iterdir()]:
+    assert not violations(auth_nats.log_file, seen), violations(auth_nats.log_file, seen)
+    for log in logs.iterdir():
         assert not violations(log), f"{log.name}: {violations(log)}"
     for name in permissions.SERVICES:  # each logged in as itself
         assert f'"user":"{name}","event":"bus connected"' in (logs / f"{name}.log").read_text()
@@ -137,3 +142,24 @@ async def test_what_a_user_is_not_given_is_refused(
     with pytest.raises(NatsError):  # a wrong password: no connection at all
         await nats.connect(auth_nats.url, user="intake", password="wrong",
                            allow_reconnect=False, connect_timeout=2)  # fmt: skip
+
+
+async def test_status_asks_the_reader_for_the_text_so_far(
+    auth_nats: EmbeddedNats, passwords: dict[str, str]
+) -> None:
+    """Request/reply across users: status asks on live.sofar.<id>; the reader answers to
+    status' own inbox, a subject it may not publish to but for this answer."""
+    seen = len(auth_nats.log_file.read_text())  # the refusals of other tests before
+    reader = await login(auth_nats, "reader", passwords)
+    status = await login(auth_nats, "status", passwords)
+    piece = ReadingDelta(reading_id="r1", index=0, text="so far", attempt="a", offset=0)
+    try:
+        sub = await serve_so_far(reader, lambda rid: piece if rid == "r1" else None)
+        await reader.flush()
+        answer = await ask_so_far(status, "r1", timeout_s=2)
+        assert answer is not None and answer.text == "so far"
+        await sub.unsubscribe()
+    finally:
+        await reader.close()
+        await status.close()
+    assert not violations(auth_nats.log_file, seen)
