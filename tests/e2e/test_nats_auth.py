@@ -31,7 +31,7 @@ from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.process import free_port
 from shared.events.reading_delta import ReadingDelta
 from shared.launcher import Stack, on_free_ports, write_auth_config
-from shared.settings import NatsCredentials
+from shared.settings import LauncherSettings, NatsCredentials
 from tests.e2e.helpers import post_reading, running, wait_status
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -163,3 +163,23 @@ async def test_status_asks_the_reader_for_the_text_so_far(
         await reader.close()
         await status.close()
     assert not violations(auth_nats.log_file, seen)
+
+
+async def test_the_launcher_writes_the_accounts_with_fresh_passwords(tmp_path: Path) -> None:
+    """EMBEDDED_NATS_AUTH: a password per user, in a file only its owner reads; the
+    services get theirs, and nobody gets in without one."""
+    settings = LauncherSettings(data_dir=tmp_path, embedded_nats_auth=True,
+                                embedded_nats_port=free_port())  # fmt: skip
+    stack = Stack(settings)
+    server = stack._single_nats()
+    assert server.config_file is not None
+    assert server.config_file.stat().st_mode & 0o777 == 0o600
+    assert set(stack.nats_passwords) == set(permissions.USERS)
+    server.start()
+    try:
+        admin = await login(server, permissions.ADMIN_USER, stack.nats_passwords)
+        await admin.close()
+        with pytest.raises(NatsError):
+            await nats.connect(server.url, allow_reconnect=False, connect_timeout=2)
+    finally:
+        server.stop()
