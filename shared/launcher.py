@@ -14,11 +14,17 @@ at three replicas, and `SERVICE_REPLICAS` processes per service (default
 two each). Replicas of intake and status share their API port
 (`HTTP_REUSEPORT`) and each has an ops port of its own (`OPS_PORT`) for its
 probes and metrics; replicas of chart and reader each get their own ops port.
+
+`EMBEDDED_NATS_AUTH=true` runs the embedded NATS with the production accounts
+and permissions (`shared/bus/permissions.py`): passwords are generated at each
+start into `auth.conf` beside the server's data (mode 0600), and each service
+process logs in as its own user.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -30,6 +36,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from shared.bus import permissions
 from shared.embedded.nats_cluster import EmbeddedNatsCluster
 from shared.embedded.nats_server import EmbeddedNats
 from shared.embedded.postgres import EmbeddedPostgres
@@ -116,6 +123,7 @@ class Stack:
         *,
         cluster: bool = False,
         replicas: dict[str, int] | None = None,
+        nats_passwords: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.data_dir = settings.data_dir.resolve()
@@ -128,6 +136,9 @@ class Stack:
             settings.database_url.get_secret_value() if settings.database_url else ""
         )
         self.extra_env = extra_env or {}
+        # user -> password: each service process logs in as its own user (given for an
+        # external server; generated with EMBEDDED_NATS_AUTH for the embedded one).
+        self.nats_passwords = dict(nats_passwords or {})
         self.services: dict[str, ServiceProcess] = {}
         self.log_dir = log_dir
         self._ops_ports_given = 0
@@ -149,11 +160,19 @@ class Stack:
             self.database_url = self.pg.url
             say(f"embedded PostgreSQL on 127.0.0.1:{port}, data in {self.pg.pgdata}")
 
+    def _auth_config(self, folder: Path) -> Path | None:
+        """With EMBEDDED_NATS_AUTH: fresh passwords, and the accounts file that holds them."""
+        if not self.settings.embedded_nats_auth:
+            return None
+        self.nats_passwords = {user: secrets.token_urlsafe(24) for user in permissions.USERS}
+        return write_auth_config(folder / "auth.conf", self.nats_passwords)
+
     def _single_nats(self) -> EmbeddedNats:
         port = self.settings.embedded_nats_port
         if port_open(port):
             raise SystemExit(f"port {port} is taken: set EMBEDDED_NATS_PORT or NATS_URL")
-        return EmbeddedNats(self.data_dir / "nats", port)
+        folder = self.data_dir / "nats"
+        return EmbeddedNats(folder, port, config_file=self._auth_config(folder))
 
     def _cluster(self) -> EmbeddedNatsCluster:
         s = self.settings
@@ -166,10 +185,12 @@ class Stack:
             taken = [p for p in range(base, base + CLUSTER_SIZE) if port_open(p)]
             if taken:
                 raise SystemExit(f"port {taken[0]} is taken: set {var} or NATS_URL")
+        folder = self.data_dir / "nats-cluster"
         return EmbeddedNatsCluster(
-            self.data_dir / "nats-cluster",
+            folder,
             *(list(range(base, base + CLUSTER_SIZE)) for base in ports.values()),
             size=CLUSTER_SIZE,
+            config_file=self._auth_config(folder),
         )
 
     def start_services(self) -> None:
@@ -199,6 +220,8 @@ class Stack:
         for name in SERVICES:
             for replica in range(1, self.replicas.get(name, 1) + 1):
                 ops_port, own_env = self._ports(name, replica)
+                if name in self.nats_passwords:
+                    own_env |= {"NATS_USER": name, "NATS_PASSWORD": self.nats_passwords[name]}
                 key = replica_key(name, replica)
                 log = self.log_dir / f"{key}.log" if self.log_dir else None
                 svc = ServiceProcess(name, {**env, **own_env}, ops_port, replica, log_path=log)
@@ -277,6 +300,15 @@ class Stack:
             self.pg.stop()
 
 
+def write_auth_config(path: Path, passwords: dict[str, str]) -> Path:
+    """The accounts and users of shared/bus/permissions.py with these passwords, 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(permissions.embedded_accounts_conf(passwords))
+    return path
+
+
 def on_free_ports(data_dir: Path, nats_url: str, database_url: str) -> LauncherSettings:
     """Settings for a stack on an existing broker and database, every port free (tests,
     benchmarks)."""
@@ -295,6 +327,8 @@ def banner(stack: Stack) -> str:
     shape = ", ".join(f"{n} x{len(stack.replicas_of(n))}" for n in ("intake", "chart",
                                                                    "reader", "status"))  # fmt: skip
     nats = stack.nats_url
+    if stack.nats_passwords:
+        nats += f"  (a user per service; admin's password: {stack.data_dir}/nats*/auth.conf)"
     return f"""
   Human Design pipeline is up ({shape}).
     demo    {status}/                    (open in a browser)

@@ -56,6 +56,9 @@ CHART_CONSUMER = "chart"
 READER_CONSUMER = "reader"
 STATUS_CONSUMER = "status"
 
+# The reader's shared LLM rate limits (services/reader/limiter.py): a JetStream KV bucket.
+LIMITER_BUCKET = "reader_limits"
+
 # Header JetStream uses to drop a duplicate publish inside the duplicate window.
 MSG_ID_HEADER = "Nats-Msg-Id"
 

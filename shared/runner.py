@@ -219,8 +219,9 @@ async def _connect_until_up(name: str, settings: S, stop: asyncio.Event) -> NATS
     while not stop.is_set():
         try:
             return await connect(
-                settings.nats_url, service=name, connect_timeout_s=settings.nats_connect_timeout_s
-            )
+                settings.nats_url, service=name, connect_timeout_s=settings.nats_connect_timeout_s,
+                credentials=settings.nats_credentials(),
+            )  # fmt: skip
         except Exception as exc:
             log.warning("broker not reachable, retrying", error=str(exc), retry_in_s=delay)
             with contextlib.suppress(asyncio.TimeoutError):

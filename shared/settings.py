@@ -8,6 +8,7 @@ names the variable (see `load_settings`).
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -28,6 +29,16 @@ class BaseServiceSettings(BaseSettings):
         description="Broker URL(s), comma-separated. `make run` starts an embedded one when unset.",
     )
     nats_connect_timeout_s: float = Field(2.0, gt=0, le=60)
+    nats_user: str = Field(
+        "",
+        description="The service's NATS user (shared/bus/permissions.py); empty = no auth.",
+    )
+    nats_password: SecretStr = Field(SecretStr(""), description="The NATS user's password.")
+    nats_tls_ca_file: Path | None = Field(
+        None,
+        description="CA bundle that signed the NATS server's certificate (PEM); set with "
+        "`tls://` URLs when the CA is not a public one.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="`auto`: console on a terminal, JSON otherwise."
@@ -45,6 +56,37 @@ class BaseServiceSettings(BaseSettings):
         le=365 * 24 * 3600.0,
         description="How long the stream keeps an event; readings live on in PostgreSQL.",
     )
+
+    @field_validator("nats_tls_ca_file", mode="before")
+    @classmethod
+    def _empty_ca_file_is_none(cls, value: object) -> object:
+        return None if value == "" else value  # `NATS_TLS_CA_FILE=` (compose) = none
+
+    @field_validator("nats_tls_ca_file")
+    @classmethod
+    def _ca_file_exists(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_file():
+            raise ValueError(f"no such file: {v}")
+        return v
+
+    @field_validator("nats_password")
+    @classmethod
+    def _password_needs_user(cls, v: SecretStr, info: ValidationInfo) -> SecretStr:
+        if v.get_secret_value() and not info.data.get("nats_user"):
+            raise ValueError("set NATS_USER too: a password alone names no user")
+        return v
+
+    def nats_credentials(self) -> NatsCredentials:
+        return NatsCredentials(self.nats_user, self.nats_password, self.nats_tls_ca_file)
+
+
+@dataclass(frozen=True)
+class NatsCredentials:
+    """How a service proves who it is to NATS and checks the server: user, password, CA."""
+
+    user: str = ""
+    password: SecretStr = field(default_factory=lambda: SecretStr(""))  # never in a repr
+    tls_ca_file: Path | None = None
 
 
 class HttpSettings(BaseServiceSettings):
@@ -304,6 +346,11 @@ class LauncherSettings(BaseSettings):
     )
     embedded_nats_monitor_port: int = Field(
         8222, ge=1, le=65535, description="`make cluster`: monitoring port of n1 (n2, n3: next)."
+    )
+    embedded_nats_auth: bool = Field(
+        False,
+        description="The embedded NATS with the production accounts and one user per service "
+        "(shared/bus/permissions.py), passwords generated at each start.",
     )
     embedded_pg_port: int = Field(5433, ge=1, le=65535)
     service_replicas: str = Field(

@@ -30,12 +30,13 @@ from nats.js import JetStreamContext
 from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from shared import names
 from shared.logging import get_logger
 from shared.metrics import LLM_LIMITER_WAIT_SECONDS
 
 log = get_logger(__name__)
 
-BUCKET = "reader_limits"
+BUCKET = names.LIMITER_BUCKET
 KV_STREAM = f"KV_{BUCKET}"  # the stream JetStream keeps the bucket in
 KEY = "llm"
 # A replica can be late to use its slot (a busy event loop). A call later than

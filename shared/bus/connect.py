@@ -1,12 +1,24 @@
-"""Connect to NATS with unbounded reconnects and the connection state in a metric."""
+"""Connect to NATS with unbounded reconnects and the connection state in a metric.
+
+With `NatsCredentials` the connection logs in as the service's user (see
+`shared.bus.permissions`) and checks the server's certificate against
+`NATS_TLS_CA_FILE` (`tls://` URLs). Replies come to the service's own inbox
+prefix, the only one its user may subscribe to.
+"""
 
 from __future__ import annotations
+
+import ssl
+from typing import Any
+from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client as NATS
 
+from shared.bus.permissions import inbox_prefix
 from shared.logging import get_logger
 from shared.metrics import BUS_CONNECTED
+from shared.settings import NatsCredentials
 
 log = get_logger(__name__)
 
@@ -16,7 +28,35 @@ def server_list(url: str) -> list[str]:
     return [u.strip() for u in url.split(",") if u.strip()]
 
 
-async def connect(url: str, *, service: str, connect_timeout_s: float = 2.0) -> NATS:
+def auth_options(url: str, credentials: NatsCredentials | None) -> dict[str, Any]:
+    """nats-py `connect` keywords for a user, a password and a private CA (none: empty).
+
+    With a CA, every server's certificate is checked against the host name of the first
+    URL: servers the cluster announces later are IP addresses, which certificates
+    for `nats` or `*.nats-headless` do not name.
+    """
+    if credentials is None:
+        return {}
+    options: dict[str, Any] = {}
+    if credentials.user:
+        options["user"] = credentials.user
+        options["password"] = credentials.password.get_secret_value()
+    if credentials.tls_ca_file is not None:
+        options["tls"] = ssl.create_default_context(cafile=str(credentials.tls_ca_file))
+        servers = server_list(url)
+        host = urlsplit(servers[0] if "://" in servers[0] else f"nats://{servers[0]}").hostname
+        if host:
+            options["tls_hostname"] = host
+    return options
+
+
+async def connect(
+    url: str,
+    *,
+    service: str,
+    connect_timeout_s: float = 2.0,
+    credentials: NatsCredentials | None = None,
+) -> NATS:
     """Open a connection that keeps reconnecting for as long as the process lives."""
     gauge = BUS_CONNECTED.labels(service)
 
@@ -41,6 +81,10 @@ async def connect(url: str, *, service: str, connect_timeout_s: float = 2.0) -> 
         disconnected_cb=disconnected,
         reconnected_cb=reconnected,
         error_cb=error,
+        inbox_prefix=inbox_prefix(service),
+        **auth_options(url, credentials),
     )
     gauge.set(1)
+    if credentials is not None and credentials.user:
+        log.info("bus connected", user=credentials.user)
     return nc

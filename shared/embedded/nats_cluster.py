@@ -32,6 +32,7 @@ class EmbeddedNatsCluster:
         monitor_ports: Sequence[int] | None = None,
         *,
         size: int = 3,
+        config_file: Path | None = None,
     ) -> None:
         client_ports = list(client_ports or [free_port() for _ in range(size)])
         route_ports = list(route_ports or [free_port() for _ in range(size)])
@@ -47,6 +48,7 @@ class EmbeddedNatsCluster:
                 server_name=f"n{i + 1}",
                 cluster=ClusterMembership(CLUSTER_NAME, route_ports[i], routes),
                 monitor_port=monitor_ports[i],
+                config_file=config_file,
             )
             for i in range(size)
         ]

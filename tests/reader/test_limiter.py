@@ -11,8 +11,9 @@ import nats
 import pytest
 from nats.aio.client import Client as NATS
 
-from services.reader.limiter import BUCKET, Limits, SharedLimiter
+from services.reader.limiter import BUCKET, KV_STREAM, Limits, SharedLimiter
 from shared.bus.connect import server_list
+from tests.bus import stream_replicas
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
@@ -74,3 +75,13 @@ async def test_a_429_holds_back_every_replica(replicas: list[NATS]) -> None:
 async def test_no_limits_means_no_store_and_no_wait(replicas: list[NATS]) -> None:
     limiter = await SharedLimiter.create(replicas[0].jetstream(), Limits(0, 0, 60.0))
     assert await limiter.acquire(10_000) == 0.0
+
+
+async def test_the_bucket_has_the_streams_replicas(replicas: list[NATS]) -> None:
+    """Created at STREAM_REPLICAS (3 on `make pytest-cluster`), as the stream: one lost
+    node must not stop every reader replica's calls."""
+    js = replicas[0].jetstream()
+    await SharedLimiter.create(js, Limits(60, 0, 60.0), stream_replicas())
+    assert (await js.stream_info(KV_STREAM)).config.num_replicas == stream_replicas()
+    await SharedLimiter.create(js, Limits(60, 0, 60.0), stream_replicas())  # exists: kept
+    assert (await js.stream_info(KV_STREAM)).config.num_replicas == stream_replicas()

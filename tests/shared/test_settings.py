@@ -95,3 +95,24 @@ def test_the_inbox_outlives_the_stream_by_default() -> None:
     assert StatusSettings(stream_max_age_s=30 * day).inbox_retention == 31 * day
     assert StatusSettings(inbox_retention_s="").inbox_retention == 8 * day  # `VAR=` in compose
     assert StatusSettings(inbox_retention_s=10 * day).inbox_retention == 10 * day
+
+
+def test_nats_credentials_are_checked_and_never_shown(tmp_path: Path) -> None:
+    from pydantic import ValidationError
+
+    from shared.settings import ChartSettings
+
+    with pytest.raises(ValidationError) as info:
+        ChartSettings(nats_password=SecretStr("pw-CANARY"))  # a password names no user
+    assert "invalid setting NATS_PASSWORD" in describe_error(info.value)
+    assert "pw-CANARY" not in describe_error(info.value)
+    with pytest.raises(ValidationError) as info:
+        ChartSettings(nats_tls_ca_file=tmp_path / "absent.crt")
+    assert "invalid setting NATS_TLS_CA_FILE" in describe_error(info.value)
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    s = ChartSettings(nats_user="chart", nats_password=SecretStr("pw-CANARY"), nats_tls_ca_file=ca)
+    creds = s.nats_credentials()
+    assert (creds.user, creds.password.get_secret_value(), creds.tls_ca_file) == (
+        "chart", "pw-CANARY", ca)  # fmt: skip
+    assert "pw-CANARY" not in repr(creds) and "pw-CANARY" not in repr(s)
