@@ -13,7 +13,10 @@ def make_certificates(folder: Path) -> tuple[Path, Path, Path]:
     """ca.crt, tls.crt (for `localhost`, signed by the CA) and tls.key, in `folder`."""
     openssl = shutil.which("openssl")
     if openssl is None:
-        pytest.skip("the openssl command is needed to issue test certificates")
+        pytest.fail(
+            "the openssl command is needed to issue test certificates "
+            "(Debian: apt-get install openssl)"
+        )
     ca_key, ca, key, csr, crt = (folder / n for n in ("ca.key", "ca.crt", "tls.key", "tls.csr",
                                                       "tls.crt"))  # fmt: skip
     ext = folder / "san.ext"
