@@ -62,12 +62,21 @@ async def test_without_quorum_intake_answers_503_and_readyz_says_why(cluster_sta
                                 resp.headers.get("Retry-After")))  # fmt: skip
         assert all(code == 503 and kind.startswith("application/problem+json") and retry
                    for code, kind, retry in answers), answers  # fmt: skip
-        # The survivor goes on leading for some seconds before it sees its followers gone.
-        async with asyncio.timeout(30):
-            for port in ports:
-                while (found := await readiness(http, port))[0] != 503:
-                    await asyncio.sleep(0.2)
-                assert "stream READINGS unavailable" in found[1], (port, found)
+        # The survivor goes on leading for some seconds before it sees its followers gone;
+        # a service whose node was killed is "not connected to NATS" until it has moved to
+        # the survivor, where it finds the stream without quorum.
+        seen: dict[int, tuple[int, str]] = {}
+        try:
+            async with asyncio.timeout(45):
+                for port in ports:
+                    while "stream READINGS unavailable" not in (found := await readiness(
+                        http, port))[1]:  # fmt: skip
+                        seen[port] = found
+                        await asyncio.sleep(0.2)
+                    assert found[0] == 503, (port, found)
+        except TimeoutError:
+            never = f"readiness never said the stream is unavailable: {seen}"
+            raise AssertionError(never) from None
 
         for name in lost:
             await asyncio.to_thread(cluster.start_node, name)

@@ -40,6 +40,7 @@ async def test_api_key_and_database_password_appear_nowhere(
             st = Stack(settings, log_dir=logs, extra_env={
                 "LOG_FORMAT": "json", "LOG_LEVEL": "debug", "DRAIN_TIMEOUT_S": "3",
                 "OPENAI_API_KEY": API_KEY, "OPENAI_BASE_URL": llm_url,
+                "DATABASE_OUTAGE_GRACE_S": "0",  # /readyz says at once why (and no secret)
             })  # fmt: skip
             st.start_services()
             try:
