@@ -148,4 +148,9 @@ def warm_up(gazetteer: bool = True) -> None:
     ephemeris.longitudes(ephemeris.timescale().tt_jd(np.array([2451545.0])))
     timezone_at(52.52, 13.40)
     if gazetteer:
-        lookup_city("Berlin")
+        warm_gazetteer()
+
+
+def warm_gazetteer() -> None:
+    """Build the offline city index (a lookup before it is built waits for it)."""
+    lookup_city("Berlin")

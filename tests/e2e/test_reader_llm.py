@@ -20,7 +20,9 @@ from tests.e2e.helpers import post_reading, running
 from tests.reader.fake_openai import Script, fake_openai
 from tests.reader.test_limiter import max_in_any_window
 
-pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.cluster]
+# Single node: the limiter across replicas on a cluster is tests/reader/test_limiter.py, and a
+# reader killed mid-stream on a cluster is the chaos test (tests/e2e/test_chaos.py).
+pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 KEY = "sk-test-e2e-not-a-real-key-000000"
 
