@@ -22,8 +22,8 @@ What is drawn, following the usual conventions:
 - the 26 activations beside the graph: Design in red on the left, Personality in black on
   the right, each `<g class="activation" data-side=... data-planet=... data-value="51.5">`.
 
-The center and channel tables come from `services.chart.bodygraph`; only the geometry
-(where each center and gate sits) lives here.
+The center and channel tables come from `shared.hd`; only the geometry (where each center
+and gate sits) lives here.
 """
 
 from __future__ import annotations
@@ -34,17 +34,10 @@ from types import MappingProxyType
 from typing import Any, Final, Literal
 from xml.sax.saxutils import escape, quoteattr
 
-from services.chart.bodygraph import (
-    CENTER_GATES,
-    CENTERS,
-    CHANNELS,
-    CHANNELS_BY_KEY,
-    GATE_CENTER,
-    Center,
-    Channel,
-    bodygraph,
-)
 from shared.events.chart import BODIES, Activation, Activations, Chart
+from shared.hd.centers import CENTER_GATES, CENTERS, GATE_CENTER, Center
+from shared.hd.channels import CHANNELS, CHANNELS_BY_KEY, Channel
+from shared.hd.derive import bodygraph
 
 Point = tuple[float, float]
 Side = Literal["personality", "design"]

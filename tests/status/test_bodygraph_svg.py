@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from services.chart.bodygraph import CENTER_GATES, CENTERS, CHANNELS, GATE_CENTER, bodygraph
 from services.status.bodygraph_svg import (
     CENTER_SHAPES,
     DESIGN_COLOR,
@@ -20,6 +19,9 @@ from services.status.bodygraph_svg import (
     render_bodygraph,
 )
 from shared.events.chart import BODIES, Chart
+from shared.hd.centers import CENTER_GATES, CENTERS, GATE_CENTER
+from shared.hd.channels import CHANNELS
+from shared.hd.derive import bodygraph
 from tests import factories as f
 from tests.published import CASES, compute_cases, label
 
