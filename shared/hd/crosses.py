@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Final, Literal, NamedTuple
+from typing import Final, Literal, NamedTuple, get_args
 
 Angle = Literal["right_angle", "left_angle", "juxtaposition"]
 
-ANGLES: Final[tuple[Angle, ...]] = ("right_angle", "left_angle", "juxtaposition")
+ANGLES: Final[tuple[Angle, ...]] = get_args(Angle)
 """The three angles of the incarnation cross."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 ChartType = Literal["manifestor", "generator", "manifesting_generator", "projector", "reflector"]
 Strategy = Literal["to_inform", "to_respond", "wait_for_the_invitation", "wait_a_lunar_cycle"]
@@ -31,13 +31,13 @@ TYPES: Final[tuple[ChartType, ...]] = tuple(STRATEGY_OF_TYPE)
 STRATEGIES: Final[tuple[Strategy, ...]] = tuple(dict.fromkeys(STRATEGY_OF_TYPE.values()))
 """The four strategies."""
 
-AUTHORITIES: Final[tuple[Authority, ...]] = (
-    "emotional", "sacral", "splenic", "ego_manifested", "ego_projected", "self_projected",
-    "mental", "lunar",
-)  # fmt: skip
+AUTHORITIES: Final[tuple[Authority, ...]] = get_args(Authority)
 """The eight authorities, in the order of the rules that assign them."""
 
-DEFINITIONS: Final[tuple[Definition, ...]] = (
-    "none", "single", "split", "triple_split", "quadruple_split"
-)  # fmt: skip
+DEFINITIONS: Final[tuple[Definition, ...]] = get_args(Definition)
 """Definition by number of connected components (9 centers allow at most 4 of 2+ centers)."""
+
+
+def strategy_of(chart_type: str | None) -> Strategy | None:
+    """The strategy a type follows; None without a type or for a value that is not one."""
+    return next((s for kind, s in STRATEGY_OF_TYPE.items() if kind == chart_type), None)

@@ -4,6 +4,7 @@ hand-built sets of active gates."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import get_args
 
 import pytest
 from hypothesis import given, settings
@@ -11,10 +12,19 @@ from hypothesis import strategies as st
 
 from shared.hd.centers import CENTER_GATES, CENTERS, GATE_CENTER, MOTORS, Center
 from shared.hd.channels import CHANNELS, CHANNELS_BY_KEY, channel_key, find_channel
+from shared.hd.crosses import ANGLES
 from shared.hd.derive import bodygraph, incarnation_cross, profile
 from shared.hd.gates import GATE_ORDER, GATES
 from shared.hd.profiles import PROFILE_ANGLES, PROFILES
-from shared.hd.properties import AUTHORITIES, DEFINITIONS, STRATEGIES, STRATEGY_OF_TYPE, TYPES
+from shared.hd.properties import (
+    AUTHORITIES,
+    DEFINITIONS,
+    STRATEGIES,
+    STRATEGY_OF_TYPE,
+    TYPES,
+    ChartType,
+    Strategy,
+)
 
 # --- the tables --------------------------------------------------------------------------
 
@@ -52,6 +62,13 @@ def test_value_tables() -> None:
     assert tuple(PROFILE_ANGLES) == PROFILES
     assert set(STRATEGIES) == set(STRATEGY_OF_TYPE.values()) and len(STRATEGIES) == 4
     assert len(TYPES) == 5 and len(AUTHORITIES) == 8 and len(DEFINITIONS) == 5
+    # The type hints name the same values as the tables, in the same order.
+    assert (get_args(Center), get_args(ChartType), get_args(Strategy)) == (
+        CENTERS,
+        TYPES,
+        STRATEGIES,
+    )
+    assert len(ANGLES) == 3 and set(PROFILE_ANGLES.values()) == set(ANGLES)
 
 
 # --- type, strategy, authority and definition --------------------------------------------
