@@ -144,8 +144,9 @@ def measure_throughput(batch_size: int, min_seconds: float = 2.0) -> dict[str, f
 
 def measure_derivation(count: int = 20000) -> dict[str, float]:
     """The bodygraph derivation alone, on random activations: microseconds per chart."""
-    from services.chart.bodygraph import PROFILE_ANGLES, chart_properties
-    from services.chart.wheel import GATE_ORDER
+    from services.chart.bodygraph import chart_properties
+    from shared.hd.gates import GATE_ORDER
+    from shared.hd.profiles import PROFILE_ANGLES
 
     rng = random.Random(SEED + 3)
     profiles = [(int(p[0]), int(p[2])) for p in PROFILE_ANGLES]

@@ -28,7 +28,8 @@ from hdq.errors import (
     UsageError,
 )
 from hdq.render import LiveObserver, Output, PlainObserver, QuietObserver, make_console
-from hdq.watch import TERMINAL_STATUSES, Observer, follow
+from hdq.watch import Observer, follow
+from shared.states import TERMINAL_STATUSES
 
 AGENTS = "personality, business, relationship, crisis"
 LANGUAGES = "en, de"

@@ -18,10 +18,9 @@ from typing import Any, Protocol
 from hdq.client import Client, retry_delay
 from hdq.errors import ApiError, Unreachable
 from hdq.sse import SseEvent, SseParser, read_events
-from services.status.states import BY_EVENT, TERMINAL_EVENTS
+from shared.states import BY_EVENT, TERMINAL_EVENTS, TERMINAL_STATUSES
 
-TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
-# What each event moves a reading to: the status service's own table.
+# What each event moves a reading to: the table the status service projects with.
 STAGE_OF_EVENT: dict[str, tuple[str, int]] = {t: (s.status, s.rank) for t, s in BY_EVENT.items()}
 MAX_FAILURES = 8  # consecutive connection failures (or empty streams) before giving up
 POLL_INTERVAL_S = 0.5

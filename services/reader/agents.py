@@ -20,23 +20,25 @@ from types import MappingProxyType
 from typing import Final, Literal
 
 from services.reader.knowledge import Text
-from services.reader.knowledge.channels import find_channel
+from services.reader.knowledge.channels import CHANNELS
 from services.reader.knowledge.chart_terms import (
     AUTHORITIES,
     BODIES,
     CENTERS,
     CROSS_ANGLES,
     DEFINITIONS,
-    PROFILE_ANGLES,
     STRATEGIES,
     TYPES,
     humanize,
 )
 from services.reader.knowledge.gates import GATES
-from services.reader.knowledge.lines import LINES, PROFILES, profile_key
+from services.reader.knowledge.lines import LINES, PROFILES
 from shared.events.chart import BODIES as BODY_KEYS
 from shared.events.chart import Activations, Chart
 from shared.events.reading_requested import Agent, Language
+from shared.hd.channels import find_channel
+from shared.hd.profiles import PROFILE_ANGLES, profile_key
+from shared.hd.properties import strategy_of
 
 SectionKey = Literal[
     "overview", "conscious", "unconscious", "drives", "centers", "cross", "focus", "closing"
@@ -925,8 +927,7 @@ def chart_facts(chart: Chart, language: Language) -> str:
             )
     else:
         missing.append("type")
-    type_strategy = TYPES[chart.type].strategy if chart.type and chart.type in TYPES else None
-    strategy = chart.strategy or type_strategy
+    strategy = chart.strategy or strategy_of(chart.type)
     if strategy:
         known_strategy = STRATEGIES.get(strategy)
         out.append(f"- Strategy: {known_strategy.en if known_strategy else humanize(strategy)}")
@@ -1000,7 +1001,7 @@ def _channel_names(keys: list[str]) -> str:
             names.append(key)
         else:
             centers = " - ".join(CENTERS[c].name.en for c in channel.centers)
-            names.append(f"{channel.key} {channel.name.en} ({centers})")
+            names.append(f"{channel.key} {CHANNELS[channel.key].name.en} ({centers})")
     return ", ".join(names)
 
 

@@ -25,7 +25,7 @@ from services.reader.agents import (
     resolve_language,
 )
 from services.reader.knowledge import Text
-from services.reader.knowledge.channels import find_channel
+from services.reader.knowledge.channels import CHANNELS
 from services.reader.knowledge.chart_terms import (
     AUTHORITIES,
     CENTERS,
@@ -39,6 +39,8 @@ from services.reader.knowledge.gates import GATES
 from services.reader.knowledge.lines import LINES, PROFILES
 from shared.events.chart import Activation, Centers, Chart
 from shared.events.reading_requested import Language
+from shared.hd.channels import find_channel
+from shared.hd.properties import strategy_of
 
 OFFLINE_MODEL: Final = "offline-composer/1"
 """The `model` recorded for an offline reading; bump with any change to the composed text."""
@@ -226,7 +228,7 @@ def _overview(w: _Writer) -> str:
     missing: list[str] = []
 
     chart_type = TYPES.get(chart.type) if chart.type else None
-    strategy_key = chart.strategy or (chart_type.strategy if chart_type else None)
+    strategy_key = chart.strategy or strategy_of(chart.type)
     strategy = STRATEGIES.get(strategy_key) if strategy_key else None
     strategy_name = w.t(strategy) if strategy else humanize(strategy_key or "")
     if chart_type is not None:
@@ -400,13 +402,14 @@ def _channel_lines(w: _Writer, channels: list[str] | None) -> str:
         if channel is None:
             lines.append(w.say("channel_unknown", key=key))
             continue
+        text = CHANNELS[channel.key]
         lines.append(
             w.say(
                 "channel",
                 key=channel.key,
-                name=w.t(channel.name),
+                name=w.t(text.name),
                 centers=" – ".join(w.t(CENTERS[c].name) for c in channel.centers),
-                keynote=w.t(channel.keynote),
+                keynote=w.t(text.keynote),
             )
         )
     return "\n".join(lines)

@@ -21,7 +21,6 @@ from services.status.live import OVERFLOW, LiveHub, TextGrew
 from services.status.outage import database_away
 from services.status.params import int_param
 from services.status.resume import Resume, TextCursor, parse_last_event_id
-from services.status.states import TERMINAL_EVENTS
 from services.status.views import (
     ReadingPage,
     ReadingSummary,
@@ -40,6 +39,7 @@ from shared.logging import get_logger
 from shared.metrics import SSE_CLIENTS, SSE_DELIVERY_LAG_SECONDS
 from shared.problem import invalid, problem, reading_not_found
 from shared.settings import StatusSettings
+from shared.states import TERMINAL_EVENTS
 
 log = get_logger(__name__)
 

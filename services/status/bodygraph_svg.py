@@ -22,29 +22,23 @@ What is drawn, following the usual conventions:
 - the 26 activations beside the graph: Design in red on the left, Personality in black on
   the right, each `<g class="activation" data-side=... data-planet=... data-value="51.5">`.
 
-The center and channel tables come from `services.chart.bodygraph`; only the geometry
-(where each center and gate sits) lives here.
+The center and channel tables come from `shared.hd`; only the geometry (where each center
+and gate sits) lives here.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any, Final, Literal
 from xml.sax.saxutils import escape, quoteattr
 
-from services.chart.bodygraph import (
-    CENTER_GATES,
-    CENTERS,
-    CHANNELS,
-    CHANNELS_BY_KEY,
-    GATE_CENTER,
-    Center,
-    Channel,
-    bodygraph,
-)
 from shared.events.chart import BODIES, Activation, Activations, Chart
+from shared.hd.centers import CENTER_GATES, CENTERS, GATE_CENTER, Center
+from shared.hd.channels import CHANNELS, CHANNELS_BY_KEY, Channel
+from shared.hd.derive import bodygraph
 
 Point = tuple[float, float]
 Side = Literal["personality", "design"]
@@ -281,16 +275,12 @@ def gate_activations(chart: Chart) -> dict[int, GateActivation]:
 def _defined(chart: Chart) -> tuple[tuple[Channel, ...], frozenset[Center]]:
     """The defined channels and centers: the chart's own, or derived from its gates."""
     if chart.channels is not None and chart.centers is not None:
-        channels = tuple(CHANNELS_BY_KEY[key] for key in sorted(chart.channels, key=_channel_key))
+        defined = (CHANNELS_BY_KEY[key] for key in chart.channels)
+        channels = tuple(sorted(defined, key=attrgetter("gates")))
         centers = frozenset(c for c in CENTERS if c in chart.centers.defined)
         return channels, centers
     graph = bodygraph(gate_activations(chart))
     return graph.channels, frozenset(graph.defined)
-
-
-def _channel_key(key: str) -> tuple[int, int]:
-    low, _, high = key.partition("-")
-    return int(low), int(high)
 
 
 def _as_chart(chart: Chart | Mapping[str, Any]) -> Chart:

@@ -28,13 +28,13 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.status.live_text import LiveText, LiveTexts
-from services.status.states import TERMINAL_EVENTS
 from shared import names
 from shared.bus.live import ask_so_far, read_piece
 from shared.bus.topology import STATUS
 from shared.events.registry import CONTRACTS, PoisonEvent, decode
 from shared.logging import get_logger
 from shared.metrics import LIVE_TEXT_PIECES, LIVE_TEXT_SO_FAR
+from shared.states import TERMINAL_EVENTS
 
 log = get_logger(__name__)
 

@@ -1,7 +1,7 @@
 """The projection: a batch of events -> PostgreSQL rows, in one transaction.
 
 Idempotent (the inbox keeps every applied event id), monotonic (see
-`states`), and order-tolerant: each event upserts what it knows, so a chart
+`shared.states`), and order-tolerant: each event upserts what it knows, so a chart
 that arrives before its request still lands.
 
 `reading.delta` events (live text) are not projected at all: the text is kept
@@ -20,10 +20,20 @@ from typing import Any
 import asyncpg
 
 from services.status.erasure import hold_off_erasures, tombstoned
-from services.status.states import BY_EVENT, STAGE_COLUMN
 from shared import names
 from shared.bus.consumer import Delivered, Poison
 from shared.events import reading_delta
+from shared.states import BY_EVENT
+
+# Which stage timestamp an event sets.
+STAGE_COLUMN: dict[str, str] = {
+    "reading.requested": "requested_at",
+    "chart.calculated": "chart_at",
+    "reading.started": "started_at",
+    "reading.generated": "completed_at",
+    "reading.failed": "failed_at",
+    "reading.cancelled": "cancelled_at",
+}
 
 _UPSERT_READING = """
 INSERT INTO readings AS r (id, user_id, agent, language, status, status_rank, current_version,

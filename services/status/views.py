@@ -9,10 +9,10 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel
 
-from services.status.states import BY_EVENT, TERMINAL_EVENTS
 from shared.events import reading_cancelled, reading_failed, reading_generated
 from shared.events.envelope import Envelope
 from shared.events.reading_generated import ReadingGenerated, Usage
+from shared.states import BY_EVENT, TERMINAL_EVENTS
 
 
 class Stages(BaseModel):

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.hd.crosses import Angle
+
 BODIES = (
     "sun", "earth", "moon", "north_node", "south_node", "mercury", "venus",
     "mars", "jupiter", "saturn", "uranus", "neptune", "pluto",
@@ -86,7 +88,7 @@ class Centers(BaseModel):
 
 
 class IncarnationCross(BaseModel):
-    angle: Literal["right_angle", "left_angle", "juxtaposition"]
+    angle: Angle
     gates: list[int]
 
 
@@ -95,7 +97,7 @@ class Chart(BaseModel):
     birth: ResolvedBirth
     design: Moment
     activations: ChartActivations
-    # Derived properties (services/chart/bodygraph.py), filled by the chart service since
+    # Derived properties (shared/hd/derive.py), filled by the chart service since
     # engine 1.1.0; optional in the contract, so a chart from engine 1.0.0 still validates.
     active_gates: list[int] | None = None
     channels: list[str] | None = None

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
-from services.chart.bodygraph import PROFILE_ANGLES, bodygraph
 from services.chart.compute import ENGINE_VERSION, compute_chart, compute_charts
 from services.chart.errors import ChartError
-from services.chart.wheel import GATE_ORDER
 from shared.events.birth import BirthInput
 from shared.events.chart import BODIES, Chart
+from shared.hd.derive import bodygraph
+from shared.hd.gates import GATE_ORDER
+from shared.hd.profiles import PROFILE_ANGLES
 
 MONTREAL = {"latitude": 45.5017, "longitude": -73.5673, "name": "Montreal"}
 

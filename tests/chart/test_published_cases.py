@@ -1,26 +1,13 @@
-"""Published charts (shared/hd/published-cases.json): activations and every derived property."""
+"""Published charts (tests/data/published-cases.json): activations and every derived property."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from services.chart.compute import compute_charts
-from services.chart.errors import ChartError
-from shared.events.birth import BirthInput
 from shared.events.chart import Chart
-
-CASES_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "hd" / "published-cases.json"
-CASES: list[dict[str, Any]] = (
-    json.loads(CASES_FILE.read_text(encoding="utf-8"))["cases"] if CASES_FILE.is_file() else []
-)
-pytestmark = pytest.mark.skipif(
-    not CASES_FILE.is_file(), reason=f"published cases not found at {CASES_FILE}"
-)
-
+from tests.published import CASES, compute_cases, label
 
 WITH_ACTIVATIONS = [c for c in CASES if c["expect"].get("activations")]
 SIMPLE_KEYS = ("type", "strategy", "authority", "profile", "definition", "channels")
@@ -33,20 +20,10 @@ WITH_CROSS_OR_PROFILE = [
 ]
 
 
-def label(case: dict[str, Any]) -> str:
-    """Test id of a case."""
-    return str(case["label"])
-
-
 @pytest.fixture(scope="module")
 def charts() -> dict[str, Chart]:
     """Compute every published case in one batch."""
-    results = compute_charts([BirthInput.model_validate(case["input"]) for case in CASES])
-    charts: dict[str, Chart] = {}
-    for case, result in zip(CASES, results, strict=True):
-        assert not isinstance(result, ChartError), f"{case['label']}: {result}"
-        charts[case["label"]] = result
-    return charts
+    return compute_cases()
 
 
 @pytest.mark.parametrize("case", WITH_ACTIVATIONS, ids=label)

@@ -14,13 +14,13 @@ from services.chart.wheel import (
     BASES_PER_CIRCLE,
     BASES_PER_COLOR,
     GATE_DEGREES,
-    GATE_ORDER,
     LINE_DEGREES,
     decompose,
     opposite,
     wheel,
     wheel_index,
 )
+from shared.hd.gates import GATE_ORDER
 
 OPPOSITE_PAIRS = [(41, 31), (51, 57), (4, 49), (23, 43), (26, 45), (6, 36), (14, 8), (29, 30),
                   (53, 54), (42, 32), (17, 18), (38, 39), (61, 62)]  # fmt: skip

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from services.chart.bodygraph import CENTER_GATES, CENTERS, CHANNELS, GATE_CENTER, bodygraph
-from services.chart.compute import compute_charts
-from services.chart.errors import ChartError
 from services.status.bodygraph_svg import (
     CENTER_SHAPES,
     DESIGN_COLOR,
@@ -23,35 +18,21 @@ from services.status.bodygraph_svg import (
     gate_activations,
     render_bodygraph,
 )
-from shared.events.birth import BirthInput
 from shared.events.chart import BODIES, Chart
+from shared.hd.centers import CENTER_GATES, CENTERS, GATE_CENTER
+from shared.hd.channels import CHANNELS
+from shared.hd.derive import bodygraph
 from tests import factories as f
-
-CASES_FILE = Path(__file__).resolve().parents[2].parent / "shared" / "hd" / "published-cases.json"
-CASES: list[dict[str, Any]] = (
-    json.loads(CASES_FILE.read_text(encoding="utf-8"))["cases"] if CASES_FILE.is_file() else []
-)
-needs_cases = pytest.mark.skipif(
-    not CASES_FILE.is_file(), reason=f"published cases not found at {CASES_FILE}"
-)
+from tests.published import CASES, compute_cases, label
 
 NS = "{http://www.w3.org/2000/svg}"
 RA = "Ra Uru Hu (founder of the system)"
 
 
-def label(case: dict[str, Any]) -> str:
-    return str(case["label"])
-
-
 @pytest.fixture(scope="module")
 def charts() -> dict[str, Chart]:
     """Every published case, computed in one batch."""
-    results = compute_charts([BirthInput.model_validate(case["input"]) for case in CASES])
-    out: dict[str, Chart] = {}
-    for case, result in zip(CASES, results, strict=True):
-        assert not isinstance(result, ChartError), f"{case['label']}: {result}"
-        out[case["label"]] = result
-    return out
+    return compute_cases()
 
 
 def parse(svg: str) -> ET.Element:
@@ -80,7 +61,6 @@ def side_gates(chart: Chart, side: str) -> set[int]:
     return {getattr(acts, body).gate for body in BODIES}
 
 
-@needs_cases
 @pytest.mark.parametrize("case", CASES, ids=label)
 def test_the_picture_shows_exactly_the_chart(case: dict[str, Any], charts) -> None:
     chart = charts[case["label"]]
@@ -131,7 +111,6 @@ def test_the_picture_shows_exactly_the_chart(case: dict[str, Any], charts) -> No
     assert render_bodygraph(chart.model_dump(mode="json")) == svg  # the dict gives the same
 
 
-@needs_cases
 def test_ra_uru_hu(charts) -> None:
     root = parse(render_bodygraph(charts[RA]))
     assert filled_centers(root) == {"g", "throat", "spleen", "ajna", "heart"}
@@ -140,7 +119,6 @@ def test_ra_uru_hu(charts) -> None:
     }  # fmt: skip
 
 
-@needs_cases
 @pytest.mark.parametrize("case", CASES, ids=label)
 def test_channel_halves_take_the_colour_of_their_gates_side(case: dict[str, Any], charts) -> None:
     chart = charts[case["label"]]

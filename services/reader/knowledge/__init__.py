@@ -9,9 +9,11 @@ supported language, so a reading in either language draws on the same facts.
 - `lines`: the 6 line archetypes and the 12 profiles.
 - `chart_terms`: types, strategies, authorities, definitions, the 9 centers,
   cross angles, bodies and the two sides of the chart.
-- `channels`: the 36 channels with their centers.
+- `channels`: the 36 channels (name, keynote).
 
-Pure data and lookups: no I/O.
+Text only, keyed by `shared.hd`, which holds the tables themselves (a center's gates, a
+channel's centers, a type's strategy, a profile's cross angle);
+`tests/reader/test_knowledge_keys.py` checks the key sets match. Pure data: no I/O.
 """
 
 from __future__ import annotations

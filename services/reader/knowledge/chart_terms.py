@@ -1,7 +1,9 @@
 """Chart-level terms in en/de: types, strategies, authorities, definitions, centers, crosses.
 
-Keys are the values the chart contract uses (`SPEC.md` section 5 and 6):
+Text keyed by the values of `shared.hd` (the chart contract's, `SPEC.md` sections 5 and 6):
 `manifesting_generator`, `wait_for_the_invitation`, `solar_plexus`, `left_angle`, ...
+Which strategy a type follows, a center's gates and a profile's cross angle are
+`shared.hd`'s, not repeated here.
 """
 
 from __future__ import annotations
@@ -25,8 +27,6 @@ class Term:
 class ChartType:
     key: str
     name: Text
-    strategy: str
-    """Key into `STRATEGIES`."""
     description: Text
     signature: Text
     """How it feels when the type lives its strategy."""
@@ -47,7 +47,6 @@ class Authority:
 class Center:
     key: str
     name: Text
-    gates: tuple[int, ...]
     defined: Text
     open: Text
 
@@ -67,7 +66,6 @@ _TYPES: Final[tuple[ChartType, ...]] = (
     ChartType(
         "manifestor",
         Text("Manifestor", "Manifestor"),
-        "to_inform",
         Text(
             "You can initiate on your own; informing the people affected before you act takes "
             "resistance out of your way.",
@@ -80,7 +78,6 @@ _TYPES: Final[tuple[ChartType, ...]] = (
     ChartType(
         "generator",
         Text("Generator", "Generator"),
-        "to_respond",
         Text(
             "You have sustainable life energy; your gut response to what life brings you shows "
             "you where to put it.",
@@ -93,7 +90,6 @@ _TYPES: Final[tuple[ChartType, ...]] = (
     ChartType(
         "manifesting_generator",
         Text("Manifesting Generator", "Manifestierender Generator"),
-        "to_respond",
         Text(
             "You combine sustainable energy with speed: respond first, then inform, and skip "
             "the steps that do not matter.",
@@ -106,7 +102,6 @@ _TYPES: Final[tuple[ChartType, ...]] = (
     ChartType(
         "projector",
         Text("Projector", "Projektor"),
-        "wait_for_the_invitation",
         Text(
             "You see others deeply and guide them well when you are recognized and invited, "
             "above all for the big things in life.",
@@ -119,7 +114,6 @@ _TYPES: Final[tuple[ChartType, ...]] = (
     ChartType(
         "reflector",
         Text("Reflector", "Reflektor"),
-        "wait_a_lunar_cycle",
         Text(
             "You mirror the health of your surroundings; important decisions ripen over about "
             "a month, as the Moon moves through all the gates.",
@@ -324,7 +318,6 @@ _CENTERS: Final[tuple[Center, ...]] = (
     Center(
         "head",
         Text("Head center", "Kopfzentrum"),
-        (64, 61, 63),
         Text(
             "You have a steady pressure of your own questions and inspiration.",
             "Du hast einen beständigen eigenen Druck aus Fragen und Inspiration.",
@@ -337,7 +330,6 @@ _CENTERS: Final[tuple[Center, ...]] = (
     Center(
         "ajna",
         Text("Ajna center", "Ajna-Zentrum"),
-        (47, 24, 4, 17, 43, 11),
         Text(
             "You have a consistent way of thinking and of processing ideas.",
             "Du hast eine beständige Art zu denken und Ideen zu verarbeiten.",
@@ -351,7 +343,6 @@ _CENTERS: Final[tuple[Center, ...]] = (
     Center(
         "throat",
         Text("Throat center", "Kehlzentrum"),
-        (62, 23, 56, 35, 12, 45, 33, 8, 31, 20, 16),
         Text(
             "You have a consistent way of speaking and of getting things done.",
             "Du hast eine beständige Art, zu sprechen und Dinge umzusetzen.",
@@ -365,7 +356,6 @@ _CENTERS: Final[tuple[Center, ...]] = (
     Center(
         "g",
         Text("G center", "G-Zentrum"),
-        (1, 13, 25, 46, 2, 15, 10, 7),
         Text(
             "You have a fixed sense of identity, love and direction.",
             "Du hast ein festes Gespür für Identität, Liebe und Richtung.",
@@ -378,7 +368,6 @@ _CENTERS: Final[tuple[Center, ...]] = (
     Center(
         "heart",
         Text("Heart center", "Herzzentrum"),
-        (21, 40, 26, 51),
         Text(
             "You have consistent willpower and can make and keep promises.",
             "Du hast beständige Willenskraft und kannst Versprechen geben und halten.",
@@ -392,7 +381,6 @@ _CENTERS: Final[tuple[Center, ...]] = (
     Center(
         "spleen",
         Text("Spleen center", "Milzzentrum"),
-        (48, 57, 44, 50, 32, 28, 18),
         Text(
             "You have a steady immune system and a reliable intuition for what keeps you well.",
             "Du hast ein stabiles Immunsystem und eine verlässliche Intuition dafür, was dir "
@@ -408,7 +396,6 @@ _CENTERS: Final[tuple[Center, ...]] = (
     Center(
         "solar_plexus",
         Text("Solar plexus", "Solarplexus"),
-        (6, 37, 22, 36, 30, 55, 49),
         Text(
             "You have your own emotional wave, with its own highs and lows.",
             "Du hast deine eigene emotionale Welle mit eigenen Hochs und Tiefs.",
@@ -423,7 +410,6 @@ _CENTERS: Final[tuple[Center, ...]] = (
     Center(
         "sacral",
         Text("Sacral center", "Sakralzentrum"),
-        (3, 42, 9, 59, 14, 29, 27, 34, 5),
         Text(
             "You have sustainable energy for life and work when you respond to what is right "
             "for you.",
@@ -440,7 +426,6 @@ _CENTERS: Final[tuple[Center, ...]] = (
     Center(
         "root",
         Text("Root center", "Wurzelzentrum"),
-        (53, 60, 52, 19, 39, 41, 58, 38, 54),
         Text(
             "You handle pressure and stress in your own steady rhythm.",
             "Du gehst in deinem eigenen, beständigen Rhythmus mit Druck und Stress um.",
@@ -490,25 +475,6 @@ _CROSS_ANGLES: Final[tuple[Term, ...]] = (
 
 CROSS_ANGLES: Final[Mapping[str, Term]] = MappingProxyType({a.key: a for a in _CROSS_ANGLES})
 """The three angles of the incarnation cross by key."""
-
-PROFILE_ANGLES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "1/3": "right_angle",
-        "1/4": "right_angle",
-        "2/4": "right_angle",
-        "2/5": "right_angle",
-        "3/5": "right_angle",
-        "3/6": "right_angle",
-        "4/6": "right_angle",
-        "4/1": "juxtaposition",
-        "5/1": "left_angle",
-        "5/2": "left_angle",
-        "6/2": "left_angle",
-        "6/3": "left_angle",
-    }
-)
-"""The cross angle each of the twelve profiles implies (`SPEC.md` section 5)."""
-
 
 BODIES: Final[Mapping[str, Text]] = MappingProxyType(
     {

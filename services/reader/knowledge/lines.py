@@ -214,9 +214,4 @@ _PROFILES: Final[tuple[Profile, ...]] = (
 PROFILES: Final[Mapping[str, Profile]] = MappingProxyType(
     {profile.key: profile for profile in _PROFILES}
 )
-"""The twelve profiles by key ("1/3" ... "6/3"), in the conventional order."""
-
-
-def profile_key(conscious_sun_line: int, unconscious_sun_line: int) -> str:
-    """The profile written the conventional way: personality Sun line / design Sun line."""
-    return f"{conscious_sun_line}/{unconscious_sun_line}"
+"""The twelve profiles of `shared.hd.profiles` by key ("1/3" ... "6/3"), in its order."""

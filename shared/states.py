@@ -1,7 +1,8 @@
 """Reading states: what each event moves a reading to, and the progress it shows.
 
 The rank only grows (per version), so a late or duplicate event never moves a
-reading backwards: `completed` never returns to `generating`.
+reading backwards: `completed` never returns to `generating`. The status service
+projects events with it, and clients (`hdq`) follow a reading's events with it.
 """
 
 from __future__ import annotations
@@ -28,13 +29,4 @@ BY_EVENT: dict[str, State] = {
 }
 TERMINAL_RANK = 100
 TERMINAL_EVENTS = frozenset({"reading.generated", "reading.failed", "reading.cancelled"})
-
-# Which stage timestamp an event sets.
-STAGE_COLUMN: dict[str, str] = {
-    "reading.requested": "requested_at",
-    "chart.calculated": "chart_at",
-    "reading.started": "started_at",
-    "reading.generated": "completed_at",
-    "reading.failed": "failed_at",
-    "reading.cancelled": "cancelled_at",
-}
+TERMINAL_STATUSES = frozenset(BY_EVENT[event].status for event in TERMINAL_EVENTS)
