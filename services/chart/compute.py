@@ -16,11 +16,11 @@ from services.chart.bodygraph import chart_properties
 from services.chart.errors import ChartError
 from services.chart.place import lookup_city
 from services.chart.wheel import decompose, opposite, wheel_index
-from shared.events.birth import BirthInput
+from shared.events.birth import EPHEMERIS, BirthInput
 from shared.events.chart import BODIES, Chart, Engine, ResolvedBirth
 
-ENGINE_VERSION: Final = "1.1.0"
-"""Version of the calculation; bump when any computed value can change."""
+ENGINE_VERSION: Final = "1.2.0"
+"""Version of the calculation; bump when any computed value can change (1.2.0: DE440)."""
 
 _SUN, _EARTH = BODIES.index("sun"), BODIES.index("earth")
 _NORTH, _SOUTH = BODIES.index("north_node"), BODIES.index("south_node")
@@ -94,7 +94,7 @@ def _charts(
     # Rounded to 6 decimals (0.0036"); 359.9999996 rounds to 360 and wraps to 0.
     p_lons, d_lons = (np.round(x, 6) % 360.0 for x in (personality, design))
     p_list, d_list = p_lons.tolist(), d_lons.tolist()
-    engine = Engine(version=ENGINE_VERSION)
+    engine = Engine(ephemeris=EPHEMERIS, version=ENGINE_VERSION)
     return [
         Chart.model_validate(
             {
