@@ -71,12 +71,15 @@ def _birth_times(instants: Sequence[datetime]) -> Time:
 
 def _civil_strftime(t: Time) -> list[str]:
     """Format instants as `_UTC_FORMAT`: UTC from 1972, UT1 before (see LEAP_SECONDS_FROM)."""
-    text: list[str] = list(np.atleast_1d(t.utc_strftime(_UTC_FORMAT)))
-    early = np.flatnonzero(np.atleast_1d(t.tt) < _LEAP_SECONDS_FROM_TT)
-    if early.size:
-        for i, s in zip(early, np.atleast_1d(t[early].ut1_strftime(_UTC_FORMAT)), strict=True):
-            text[i] = str(s)
-    return text
+    early = np.atleast_1d(t.tt) < _LEAP_SECONDS_FROM_TT
+    if not early.any():
+        return list(np.atleast_1d(t.utc_strftime(_UTC_FORMAT)))
+    if early.all():
+        return list(np.atleast_1d(t.ut1_strftime(_UTC_FORMAT)))
+    text = np.empty(early.size, dtype=object)
+    text[early] = t[early].ut1_strftime(_UTC_FORMAT)
+    text[~early] = t[~early].utc_strftime(_UTC_FORMAT)
+    return [str(s) for s in text]
 
 
 def _side(longitudes: list[float], wheel_rows: list[list[int]]) -> dict[str, dict[str, float]]:
