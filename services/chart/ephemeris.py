@@ -52,7 +52,7 @@ _OBSERVED: Final = {
 }
 """Bodies observed directly, by DE440 target name; the rest are derived.
 
-DE440 has no segment for the center of Mars (DE421's 4 -> 499 offset, under a metre): its
+DE440 has no segment for the center of Mars (DE421 had one, 4 -> 499, of zeros): its
 barycenter stands for it, as for the outer planets."""
 _DEFLECTORS: Final = (10, 599, 699)
 """Sun, Jupiter, Saturn: skyfield's default deflectors (599 and 699 are barycenters in DE440)."""
