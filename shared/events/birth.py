@@ -26,7 +26,8 @@ LAST_SUPPORTED_DATE = Date(2199, 12, 31)
 
 DE440 spans 1550 to 2650; the range stops at 1800 and 2200 because the time scale does:
 Delta T (TT - UT) is known to about a second in 1800 and grows uncertain before it, and
-after 2200 its extrapolation is off by minutes (the Moon moves 0.5 arcseconds a second)."""
+how civil time will relate to TT two centuries ahead is a guess (the chart keeps TAI-UTC
+at 37 s); the Moon moves 0.5 arcseconds a second."""
 
 # Free text that travels on the bus and into PostgreSQL: no control characters
 # (PostgreSQL rejects NUL in text and jsonb, which would poison a whole batch).
