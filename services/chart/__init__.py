@@ -1,1 +1,1 @@
-"""Chart: computes the Human Design chart of `reading.requested` with skyfield (DE421)."""
+"""Chart: computes the Human Design chart of `reading.requested` with skyfield (DE440)."""

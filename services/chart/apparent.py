@@ -48,7 +48,7 @@ class Deflector:
 
 @dataclass(frozen=True)
 class Sky:
-    """The DE421 segments the chart needs."""
+    """The DE440 segments the chart needs."""
 
     earth: Chain
     """Barycenter -> Earth-Moon barycenter -> Earth."""

@@ -12,7 +12,12 @@ from timezonefinder import TimezoneFinder
 
 from services.chart.errors import ChartError
 from services.chart.place import resolve_place
-from shared.events.birth import FIRST_SUPPORTED_DATE, LAST_SUPPORTED_DATE, BirthInput
+from shared.events.birth import (
+    EPHEMERIS,
+    FIRST_SUPPORTED_DATE,
+    LAST_SUPPORTED_DATE,
+    BirthInput,
+)
 from shared.events.chart import ResolvedBirth, ResolvedPlace, TimeNote
 
 _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
@@ -123,7 +128,7 @@ def resolve_birth(birth: BirthInput) -> tuple[datetime, ResolvedBirth]:
             "date_out_of_range",
             f"birth date {birth.date.isoformat()} is outside the supported range "
             f"{FIRST_SUPPORTED_DATE.isoformat()} to {LAST_SUPPORTED_DATE.isoformat()} "
-            "(DE421 ephemeris)",
+            f"({EPHEMERIS} ephemeris)",
         )
     local = datetime.combine(birth.date, _parse_wall_time(birth.time))
     place = resolve_place(birth.place)

@@ -1,4 +1,4 @@
-"""Positions from several DE421 Chebyshev segments in one NumPy pass.
+"""Positions from several JPL (DE440) Chebyshev segments in one NumPy pass.
 
 jplephem evaluates one segment per call, and each call is a few dozen small NumPy
 operations whatever the number of instants: with a dozen segments per step the fixed cost
@@ -90,7 +90,7 @@ def evaluate(
     index3, offset = np.divmod(offset1 + offset2, interval)
     index = (index1 + index2 + index3).astype(int)
     if (index < 0).any() or (index > records).any():
-        raise ValueError("instant outside the DE421 segments (1899-07-29 to 2053-10-09)")
+        raise ValueError("instant outside the ephemeris segments (DE440: 1549-12-31 to 2650-01-25)")
     last = index == records  # the very end of a segment belongs to its last record
     if last.any():
         index[last] -= 1

@@ -13,7 +13,8 @@ Error codes:
   validates the line; the CLI reports that check under this code when it is the line's only
   problem. The chart computation raises it too when no zone is found at the coordinates.
 - `place_not_found`: `place` has a name the offline gazetteer does not know.
-- `date_out_of_range`: the date is outside the DE421 range the service supports.
+- `date_out_of_range`: the date is outside 1800-01-01 to 2199-12-31, the range the service
+  supports (`shared.events.birth.FIRST_SUPPORTED_DATE` and `LAST_SUPPORTED_DATE`).
 
 `id` is echoed on error lines whenever it could be read (a string that passed validation),
 else it is null. Chart lines carry `id` only when the input gave one; every other field of

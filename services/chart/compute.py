@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import numpy as np
@@ -16,17 +16,31 @@ from services.chart.bodygraph import chart_properties
 from services.chart.errors import ChartError
 from services.chart.place import lookup_city
 from services.chart.wheel import decompose, opposite, wheel_index
-from shared.events.birth import BirthInput
+from shared.events.birth import EPHEMERIS, BirthInput
 from shared.events.chart import BODIES, Chart, Engine, ResolvedBirth
 
-ENGINE_VERSION: Final = "1.1.0"
-"""Version of the calculation; bump when any computed value can change."""
+ENGINE_VERSION: Final = "1.2.0"
+"""Version of the calculation; bump when any computed value can change.
+
+1.2.0: DE440, births 1800-2199; civil time before 1972 read as UT1."""
 
 _SUN, _EARTH = BODIES.index("sun"), BODIES.index("earth")
 _NORTH, _SOUTH = BODIES.index("north_node"), BODIES.index("south_node")
 _GATE, _LINE = 0, 1
 """Rows of a chart's wheel values: [quantity][body], quantities gate, line, color, tone, base."""
 _UTC_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
+LEAP_SECONDS_FROM: Final = datetime(1972, 1, 1, tzinfo=UTC)
+"""UTC with whole leap seconds (TT = UTC + 32.184 s + TAI-UTC) starts here.
+
+Earlier civil time is read as UT1, Greenwich mean solar time: TT = UT1 + Delta T (skyfield's
+built-in Delta T, Morrison, Stephenson and Hohenkerk 2016). Local mean time before standard
+time, and standard time until 1960, were mean solar time; from 1961 to 1971 UTC stayed within
+0.1 s of UT1. (skyfield's `utc()` counts TAI-UTC as 10 s before 1972 instead, which is 24 s
+off in 1800 and 45 s in 1899, 14 s in 1948.) After the last known leap second, TAI-UTC stays
+at its last value: leap seconds are to stop by 2035 (CGPM 2022, resolution 4).
+"""
+_LEAP_SECONDS_FROM_TT: Final = 2441317.5 + 42.184 / 86400.0
+"""1972-01-01T00:00:00Z as a TT Julian date."""
 
 
 def _birth_times(instants: Sequence[datetime]) -> Time:
@@ -36,7 +50,8 @@ def _birth_times(instants: Sequence[datetime]) -> Time:
         """Return one calendar field of every instant."""
         return np.array([getattr(d, attr) for d in instants], dtype=np.int64)
 
-    return ephemeris.timescale().utc(
+    ts = ephemeris.timescale()
+    fields = (
         column("year"),
         column("month"),
         column("day"),
@@ -44,6 +59,27 @@ def _birth_times(instants: Sequence[datetime]) -> Time:
         column("minute"),
         column("second").astype(np.float64),
     )
+    t = ts.utc(*fields)
+    early = np.array([d < LEAP_SECONDS_FROM for d in instants])
+    if not early.any():
+        return t
+    ut1 = ts.ut1(*(f[early] for f in fields))
+    whole, fraction = np.array(t.whole, dtype=np.float64), np.array(t.tt_fraction)
+    whole[early], fraction[early] = ut1.whole, ut1.tt_fraction
+    return ts.tt_jd(whole, fraction)
+
+
+def _civil_strftime(t: Time) -> list[str]:
+    """Format instants as `_UTC_FORMAT`: UTC from 1972, UT1 before (see LEAP_SECONDS_FROM)."""
+    early = np.atleast_1d(t.tt) < _LEAP_SECONDS_FROM_TT
+    if not early.any():
+        return list(np.atleast_1d(t.utc_strftime(_UTC_FORMAT)))
+    if early.all():
+        return list(np.atleast_1d(t.ut1_strftime(_UTC_FORMAT)))
+    text = np.empty(early.size, dtype=object)
+    text[early] = t[early].ut1_strftime(_UTC_FORMAT)
+    text[~early] = t[~early].utc_strftime(_UTC_FORMAT)
+    return [str(s) for s in text]
 
 
 def _side(longitudes: list[float], wheel_rows: list[list[int]]) -> dict[str, dict[str, float]]:
@@ -89,12 +125,12 @@ def _charts(
     # One pass over both moments: each body costs one ephemeris call, whatever the batch.
     both = ephemeris.longitudes(ephemeris.join_times(t_birth, t_design))
     personality, design = both[: len(instants)], both[len(instants) :]
-    design_utc: list[str] = list(np.atleast_1d(t_design.utc_strftime(_UTC_FORMAT)))
+    design_utc = _civil_strftime(t_design)
     p_wheel, d_wheel = _wheel_rows(personality), _wheel_rows(design)
     # Rounded to 6 decimals (0.0036"); 359.9999996 rounds to 360 and wraps to 0.
     p_lons, d_lons = (np.round(x, 6) % 360.0 for x in (personality, design))
     p_list, d_list = p_lons.tolist(), d_lons.tolist()
-    engine = Engine(version=ENGINE_VERSION)
+    engine = Engine(ephemeris=EPHEMERIS, version=ENGINE_VERSION)
     return [
         Chart.model_validate(
             {

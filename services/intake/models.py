@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.events.birth import (
+    EPHEMERIS,
     FIRST_SUPPORTED_DATE,
     LAST_SUPPORTED_DATE,
     TEXT_PATTERN,
@@ -25,7 +26,7 @@ class SupportedBirth(BirthInput):
         if not FIRST_SUPPORTED_DATE <= v <= LAST_SUPPORTED_DATE:
             raise ValueError(
                 f"must be from {FIRST_SUPPORTED_DATE} to {LAST_SUPPORTED_DATE} "
-                "(the range of the DE421 ephemeris)"
+                f"(the range the chart service supports with the {EPHEMERIS} ephemeris)"
             )
         return v
 

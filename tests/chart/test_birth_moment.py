@@ -135,12 +135,14 @@ def test_unknown_place_name() -> None:
     assert caught.value.code == "place_not_found" and "Berlin" in caught.value.message
 
 
-def test_dates_outside_de421() -> None:
-    assert error_code("1850-06-01", "12:00", NEW_YORK) == "date_out_of_range"
-    assert error_code("1900-03-31", "23:59", NEW_YORK) == "date_out_of_range"
-    assert error_code("2051-01-01", "00:00", NEW_YORK) == "date_out_of_range"
-    assert resolve("1900-04-01", "00:00", NEW_YORK).utc == "1900-04-01T05:00:00Z"
-    assert resolve("2050-12-31", "12:00", NEW_YORK).utc == "2050-12-31T17:00:00Z"
+def test_dates_outside_1800_to_2199() -> None:
+    assert error_code("1799-12-31", "23:59", NEW_YORK) == "date_out_of_range"
+    assert error_code("1550-06-01", "12:00", NEW_YORK) == "date_out_of_range"
+    assert error_code("2200-01-01", "00:00", NEW_YORK) == "date_out_of_range"
+    # New York kept local mean time (-4:56:02) until 1883.
+    assert resolve("1800-01-01", "00:00", NEW_YORK).utc == "1800-01-01T04:56:02Z"
+    assert resolve("1899-12-31", "12:00", NEW_YORK).utc == "1899-12-31T17:00:00Z"
+    assert resolve("2199-12-31", "12:00", NEW_YORK).utc == "2199-12-31T17:00:00Z"
 
 
 def test_format_offset() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pytest
+from skyfield.timelib import julian_day
 
-from services.chart.compute import ENGINE_VERSION, compute_chart, compute_charts
+from services.chart.compute import ENGINE_VERSION, _birth_times, compute_chart, compute_charts
 from services.chart.errors import ChartError
 from shared.events.birth import BirthInput
 from shared.events.chart import BODIES, Chart
@@ -38,7 +40,7 @@ def test_spec_example_chart() -> None:
     assert abs(gap.total_seconds()) <= 2
     sun = chart.activations.personality.sun
     assert (sun.gate, sun.line) == (51, 5) and sun.longitude == pytest.approx(19.3, abs=0.05)
-    assert chart.engine.ephemeris == "DE421" and chart.engine.node == "true"
+    assert chart.engine.ephemeris == "DE440" and chart.engine.node == "true"
     assert chart.engine.version == ENGINE_VERSION
     assert (chart.type, chart.authority, chart.profile) == ("manifestor", "splenic", "5/1")
     assert chart.channels == ["10-20", "10-57", "20-57", "23-43", "25-51"]
@@ -66,7 +68,7 @@ def test_all_26_activations_and_the_design_arc() -> None:
 def test_a_bad_birth_does_not_affect_the_others() -> None:
     births = [
         birth("1948-04-09", "00:14", id="a"),
-        birth("1850-01-01", "12:00", id="old"),
+        birth("1799-12-31", "12:00", id="old"),
         birth("1990-01-01", "12:00", {"name": "Xyzzy Nowhereville"}, id="lost"),
         birth("2016-07-10", "11:00", {"latitude": 39.7661, "longitude": -105.0772}, id="b"),
     ]
@@ -82,16 +84,37 @@ def test_a_bad_birth_does_not_affect_the_others() -> None:
 
 
 def test_batch_equals_single_charts() -> None:
-    births = [birth(f"{1901 + 7 * i}-{1 + i % 12:02d}-15", f"{i % 24:02d}:07") for i in range(20)]
+    # 1800 to 2199: births before and after 1972 (UT1 and UTC) in one batch.
+    births = [birth(f"{1800 + 21 * i}-{1 + i % 12:02d}-15", f"{i % 24:02d}:07") for i in range(20)]
     batch = compute_charts(births)
-    for b, chart in zip(births[::7], batch[::7], strict=True):
+    for b, chart in zip(births[::3], batch[::3], strict=True):
         assert chart == compute_chart(b)
+
+
+def test_civil_time_is_ut1_before_1972_and_utc_from_then() -> None:
+    instants = [
+        datetime(1800, 1, 1, 12, tzinfo=UTC),
+        datetime(1948, 4, 9, 5, 14, tzinfo=UTC),
+        datetime(1971, 12, 31, 23, 59, 59, tzinfo=UTC),
+        datetime(1972, 1, 1, tzinfo=UTC),
+        datetime(2016, 7, 10, 17, tzinfo=UTC),
+        datetime(2199, 12, 31, 3, tzinfo=UTC),
+    ]
+    t = _birth_times(instants)
+    calendar = np.array([julian_day(d.year, d.month, d.day) - 0.5 for d in instants])
+    seconds_of_day = np.array([d.hour * 3600 + d.minute * 60 + d.second for d in instants])
+    tt_minus_civil = (t.whole - calendar) * 86400.0 + t.tt_fraction * 86400.0 - seconds_of_day
+    # Delta T (TT - UT1) before 1972; 32.184 s + TAI-UTC (10 s, 36 s, 37 s from 2017) after.
+    delta_t = [18.37, 28.33, 42.14]
+    assert tt_minus_civil[:3] == pytest.approx(delta_t, abs=0.02)
+    assert tt_minus_civil[3:] == pytest.approx([42.184, 68.184, 69.184], abs=1e-4)
+    assert np.all(np.abs(t.delta_t[:3] - tt_minus_civil[:3]) < 1e-3)
 
 
 def test_empty_batch_and_raising_single() -> None:
     assert compute_charts([]) == []
     with pytest.raises(ChartError) as caught:
-        compute_chart(birth("1850-01-01", "12:00"))
+        compute_chart(birth("2200-01-01", "12:00"))
     assert caught.value.as_dict()["code"] == "date_out_of_range"
 
 

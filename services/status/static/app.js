@@ -16,7 +16,7 @@
       "We could not find that place. Check the spelling, add the two-letter country code, " +
       "or enter the latitude and longitude instead.",
     date_out_of_range:
-      "We can only calculate charts for dates between 1900 and 2050. Please check the date.",
+      "We can only calculate charts for dates between 1800 and 2199. Please check the date.",
     unknown_timezone:
       "We could not work out the time zone for that place. Try giving the place by latitude " +
       "and longitude, or check the place name.",
