@@ -14,12 +14,11 @@ import asyncpg
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 from nats.js import JetStreamContext
-from pydantic import TypeAdapter, ValidationError
 
 from services.status.access import accepted_request, may_see
 from services.status.live import OVERFLOW, LiveHub, TextGrew
 from services.status.outage import database_away
-from services.status.params import int_param
+from services.status.params import int_param, user_id_problem
 from services.status.resume import Resume, TextCursor, parse_last_event_id
 from services.status.views import (
     ReadingPage,
@@ -30,7 +29,6 @@ from services.status.views import (
     history,
     view_from_request,
 )
-from shared.api_models import UserId
 from shared.auth import tenant_of
 from shared.bus.lookup import plausible_id
 from shared.etag import etag_of, matches
@@ -45,7 +43,6 @@ log = get_logger(__name__)
 
 SSE_RETRY_MS = 2000
 SEND_TIMEOUT_S = 10.0  # a client that cannot take a frame in this long is dropped
-_USER_ID: TypeAdapter[str] = TypeAdapter(UserId)
 
 
 class StatusApi:
@@ -91,13 +88,8 @@ class StatusApi:
         user_id = request.query.get("user_id")
         if not user_id:
             return invalid([{"field": "user_id", "message": "required"}], detail=None)
-        try:
-            _USER_ID.validate_python(user_id)
-        except ValidationError:
-            return invalid(
-                [{"field": "user_id", "message": "1-200 characters, no control characters"}],
-                detail=None,
-            )
+        if (refused := user_id_problem(user_id)) is not None:
+            return invalid([refused], detail=None)
         errors: list[dict[str, str]] = []
         limit = int_param(request, "limit", 1, 100, errors) or 20
         if errors:

@@ -27,9 +27,9 @@ from typing import Final
 
 import asyncpg
 from aiohttp import web
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field
 
-from shared.api_models import UserId
+from services.status.params import user_id_problem
 from shared.auth import tenant_of
 from shared.bus.topology import DAY_S
 from shared.logging import get_logger
@@ -38,7 +38,6 @@ from shared.problem import invalid
 log = get_logger(__name__)
 
 ERASURE_LOCK: Final = 0x6864_6572  # "hder": the advisory lock an erasure holds alone
-_USER_ID: TypeAdapter[str] = TypeAdapter(UserId)
 
 
 class RemovedRows(BaseModel):
@@ -124,13 +123,8 @@ class ErasureApi:
 
     async def erase(self, request: web.Request) -> web.Response:
         user_id = request.match_info["user_id"]
-        try:
-            _USER_ID.validate_python(user_id)
-        except ValidationError:
-            return invalid(
-                [{"field": "user_id", "message": "1-200 characters, no control characters"}],
-                detail=None,
-            )
+        if (refused := user_id_problem(user_id)) is not None:
+            return invalid([refused], detail=None)
         removed = await erase_user(self._pool, tenant_of(request), user_id,
                                    self._keep_tombstones_s)  # fmt: skip
         # The user id is what was erased: it is not logged.

@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
+
+from shared.api_models import UserId
+
+_USER_ID: TypeAdapter[str] = TypeAdapter(UserId)
+
+
+def user_id_problem(user_id: str) -> dict[str, str] | None:
+    """The field error of a user id the API refuses (as the OpenAPI `UserId` says), or None."""
+    try:
+        _USER_ID.validate_python(user_id)
+    except ValidationError:
+        return {"field": "user_id", "message": "1-200 characters, no control characters"}
+    return None
 
 
 def int_param(

@@ -47,12 +47,6 @@ async def api(
                f"http://127.0.0.1:{settings.status_port}")  # fmt: skip
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as s:
-        yield s
-
-
 async def wait_for(
     http: aiohttp.ClientSession, status: str, rid: str, version: int = 1
 ) -> dict[str, Any]:

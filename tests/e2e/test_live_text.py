@@ -45,12 +45,6 @@ async def stack(nats_url, database_url, tmp_path: Path, js) -> AsyncIterator[Sta
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as s:
-        yield s
-
-
-@pytest.fixture
 async def second_status(stack: Stack) -> AsyncIterator[str]:
     port = free_port()
     svc = ServiceProcess("status", {**stack.services["status"].env, "STATUS_PORT": str(port)},

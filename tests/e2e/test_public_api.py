@@ -41,12 +41,6 @@ async def api(nats_url, database_url, tmp_path: Path, js) -> AsyncIterator[tuple
                f"http://127.0.0.1:{st.settings.status_port}")  # fmt: skip
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as s:
-        yield s
-
-
 async def post(http: aiohttp.ClientSession, intake: str, headers: dict[str, str]) -> str:
     async with http.post(f"{intake}/v1/readings", json=BODY, headers=headers) as resp:
         assert resp.status == 202, await resp.text()
