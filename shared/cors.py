@@ -15,11 +15,14 @@ so the browser does not let the page read the answer.
 
 Put it first in the middleware list, outside error handling, so that error responses
 (4xx/5xx problem+json) carry the CORS headers too and a page can show their details.
+A streamed answer (SSE) sends its headers before the handler returns: add
+`cors_on_prepare` to the app's `on_response_prepare` so those carry them too (a page on
+another origin can then follow `EventSource(events_url)`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 from aiohttp import hdrs, web
@@ -31,6 +34,9 @@ DEFAULT_METHODS: Final = ("GET", "HEAD", "POST")
 DEFAULT_HEADERS: Final = ("Content-Type",)
 DEFAULT_EXPOSE: Final = ("Location",)
 DEFAULT_MAX_AGE_S: Final = 600
+
+# The CORS headers of this request's answer, added by `cors_on_prepare` as it is prepared.
+_DECORATE: Final = web.RequestKey[Callable[[web.StreamResponse], None]]("cors_decorate")
 
 
 def normalize_origin(origin: str) -> str:
@@ -91,8 +97,10 @@ def cors_middleware(
         return web.Response(status=204, headers=response_headers)
 
     def decorate(response: web.StreamResponse, origin: str) -> None:
-        if response.prepared:
-            return  # a streamed response already sent its headers
+        if not response.prepared:  # else a streamed response: done when it was prepared
+            add_headers(response, origin)
+
+    def add_headers(response: web.StreamResponse, origin: str) -> None:
         _add_vary(response, "Origin")
         if origin_allowed(origin):
             response.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = allow_origin_value(origin)
@@ -110,6 +118,7 @@ def cors_middleware(
             answer = preflight(request, origin)
             if answer is not None:
                 return answer
+        request[_DECORATE] = lambda response: add_headers(response, origin)
         try:
             response = await handler(request)
         except web.HTTPException as exc:
@@ -119,6 +128,14 @@ def cors_middleware(
         return response
 
     return cors
+
+
+async def cors_on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+    """`app.on_response_prepare` hook: the CORS headers on a streamed answer too, which
+    sends its headers before the middleware sees it."""
+    decorate = request.get(_DECORATE)
+    if decorate is not None:
+        decorate(response)
 
 
 def _route_methods(request: web.Request) -> frozenset[str] | None:

@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from shared.auth import ApiKeys, auth_middleware
-from shared.cors import cors_middleware
+from shared.cors import cors_middleware, cors_on_prepare
 from shared.logging import get_logger
 from shared.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 from shared.problem import problem
@@ -81,10 +81,12 @@ CORS_EXPOSE = ("Location", "Retry-After", "ETag", "Idempotent-Replayed", "X-Requ
 
 def api_app(service: str, settings: HttpSettings) -> web.Application:
     """The application of an API service, with its guard rails; routes are added after."""
-    return web.Application(
+    app = web.Application(
         middlewares=api_middlewares(service, settings),
         client_max_size=settings.api_max_body_bytes,
     )
+    app.on_response_prepare.append(cors_on_prepare)  # SSE answers carry CORS headers too
+    return app
 
 
 def api_middlewares(service: str, settings: HttpSettings) -> list[Middleware]:

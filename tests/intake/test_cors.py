@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from nats.js import JetStreamContext
 
-from shared.cors import cors_middleware
+from shared.cors import cors_middleware, cors_on_prepare
 from shared.http import middlewares
 from shared.problem import problem
 from shared.settings import IntakeSettings
@@ -35,6 +35,15 @@ async def fake_create(request: web.Request) -> web.Response:
     return web.json_response({"id": "r1"}, status=202, headers={"Location": "/v1/readings/r1"})
 
 
+async def fake_events(request: web.Request) -> web.StreamResponse:
+    """A streamed answer, like SSE: its headers go out before the handler returns."""
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await resp.prepare(request)
+    await resp.write(b"event: hello\r\ndata: {}\r\n\r\n")
+    await resp.write_eof()
+    return resp
+
+
 ClientFactory = Callable[..., Any]
 
 
@@ -45,7 +54,9 @@ def make_client(serve: Serve) -> ClientFactory:
     async def make(origins: list[str], **options: Any) -> TestClient[Any, Any]:
         app = web.Application(middlewares=middlewares("intake"))
         app.middlewares.insert(0, cors_middleware(origins, **options))
+        app.on_response_prepare.append(cors_on_prepare)
         app.router.add_post("/v1/readings", fake_create)
+        app.router.add_get("/v1/readings/r1/events", fake_events)
         return await serve(app)
 
     return make
@@ -129,6 +140,17 @@ async def test_errors_carry_cors_headers_so_the_page_can_read_them(make_client) 
     resp = await client.get("/v1/readings", headers={"Origin": PAGE})  # 405 from the router
     assert resp.status == 405
     assert resp.headers["Access-Control-Allow-Origin"] == PAGE
+
+
+async def test_a_streamed_answer_carries_cors_headers_so_eventsource_works(make_client) -> None:
+    client = await make_client([PAGE])
+    resp = await client.get("/v1/readings/r1/events", headers={"Origin": PAGE})
+    assert resp.status == 200
+    assert await resp.text() == "event: hello\r\ndata: {}\r\n\r\n"
+    assert resp.headers["Access-Control-Allow-Origin"] == PAGE
+    assert "Origin" in resp.headers["Vary"]
+    resp = await client.get("/v1/readings/r1/events", headers={"Origin": OTHER})
+    assert "Access-Control-Allow-Origin" not in resp.headers
 
 
 async def test_a_post_from_another_origin_gets_no_cors_headers(make_client) -> None:
