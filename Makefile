@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 T      ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run cluster test lint fmt typecheck pytest pytest-cluster chromium wrk promtool chaos soak validate up bench bench-chart bench-status bench-reader bench-intake bench-storage clean
+.PHONY: help install run cluster test lint fmt typecheck pytest pytest-cluster client client-test chromium wrk promtool chaos soak validate up bench bench-chart bench-status bench-reader bench-intake bench-storage clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -27,7 +27,7 @@ run: install ## Run the product: embedded NATS + PostgreSQL + the four services
 cluster: install ## Production shape: 3 clustered NATS servers (R3), SERVICE_REPLICAS processes each
 	$(PY) -m shared.launcher --cluster
 
-test: lint typecheck pytest pytest-cluster ## Lint, type-check, every test; bus tests again on a 3-node cluster
+test: lint typecheck pytest pytest-cluster client-test ## Lint, type-check, every test; bus tests again on a 3-node cluster; the TypeScript client's tests
 
 lint: install ## ruff: lint and format check
 	$(VENV)/bin/ruff check .
@@ -67,6 +67,12 @@ pytest: install chromium promtool ## pytest on one NATS server (T=path narrows)
 
 pytest-cluster: install ## The tests marked `cluster` again, on a 3-node NATS cluster at R3
 	TEST_NATS_CLUSTER=3 $(VENV)/bin/pytest -m cluster $(T)
+
+client: ## TypeScript client: regenerate clients/typescript/src/schema.d.ts from docs/openapi.json
+	cd clients/typescript && npm ci && npm run generate
+
+client-test: install chromium ## TypeScript client: npm ci, type-check, its tests against the real stack (one in Chromium)
+	cd clients/typescript && npm ci && npm test
 
 chaos: install ## Chaos on the cluster: 1,000 readings, kills triggered by work in flight (CHAOS_READINGS)
 	CHAOS_READINGS=$${CHAOS_READINGS:-1000} $(VENV)/bin/pytest tests/e2e/test_chaos.py
