@@ -16,16 +16,18 @@ from shared.problem import invalid
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"  # `true` on an answer repeated for a retry
-KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
+KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]{0,253}[\x21-\x7e])?$"
+"""1-255 printable ASCII characters, no space at either end (HTTP drops those anyway)."""
 _KEY = re.compile(KEY_PATTERN)
 
 
 def key_of(request: web.Request) -> tuple[str | None, web.Response | None]:
     """(the request's key or None, a 422 when the key is malformed)."""
     key = request.headers.get(HEADER)
-    if key is not None and not _KEY.match(key):
+    if key is not None and not _KEY.fullmatch(key):
         return None, invalid([{"field": HEADER,
-                               "message": "must be 1-255 printable ASCII characters"}])  # fmt: skip
+                               "message": "must be 1-255 printable ASCII characters, "
+                                          "no space at either end"}])  # fmt: skip
     return key, None
 
 

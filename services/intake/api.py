@@ -20,7 +20,6 @@ from aiohttp import web
 from nats.js import JetStreamContext
 from pydantic import ValidationError
 
-from services.intake.models import ReadingRequest
 from shared.api_models import accepted_response
 from shared.auth import tenant_of
 from shared.bus.lookup import last_event
@@ -32,6 +31,7 @@ from shared.idempotency import key_of, reused_for_another_body
 from shared.logging import get_logger
 from shared.metrics import IDEMPOTENT_REPLAYS, SHED
 from shared.problem import bus_unavailable, invalid, validation_errors
+from shared.reading_request import validate_request
 from shared.settings import IntakeSettings
 
 log = get_logger(__name__)
@@ -58,7 +58,7 @@ def routes(
             return bad_key
         raw = await request.read()
         try:
-            body = ReadingRequest.model_validate_json(raw)
+            body = validate_request(raw)
         except ValidationError as exc:
             errors = validation_errors(exc)
             if any(e["field"] == "body" or e["message"].startswith("Invalid JSON") for e in errors):
