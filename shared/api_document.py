@@ -131,12 +131,12 @@ def operations() -> list[Operation]:
         Operation(
             "POST", "/v1/readings", "createReading", "Request a chart and a reading.",
             {202: accepted("Accepted: durable on the bus."),
+             409: problem_answer("The `Idempotency-Key` was used before, for another body."),
              **api_errors(body=True, validation=True)},
             reading,
             description="`birth.place` is coordinates or a name (resolved offline); "
             f"`birth.date` from {FIRST_SUPPORTED_DATE} to {LAST_SUPPORTED_DATE} (the range "
-            f"supported with the {EPHEMERIS} ephemeris). A 422 names each invalid field; it "
-            "is also the answer to an `Idempotency-Key` used before with a different body.",
+            f"supported with the {EPHEMERIS} ephemeris). A 422 names each invalid field.",
             params=(IDEMPOTENCY_KEY,),
             body=ReadingRequest,
             service=INTAKE,
@@ -205,7 +205,8 @@ def operations() -> list[Operation]:
             {202: accepted("Accepted: the new version."),
              404: NOT_FOUND,
              409: problem_answer("The current version has not finished yet (or another "
-                                 "regeneration won the race).",
+                                 "regeneration won the race), or the `Idempotency-Key` was "
+                                 "used before, for another body.",
                                  {"Retry-After": Header(RETRY_AFTER.schema, required=False)}),
              **api_errors(body=True, validation=True)},
             ("commands",),

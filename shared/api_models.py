@@ -40,7 +40,7 @@ IdempotencyKey = Annotated[
         description="1-255 printable ASCII characters (no space at either end) naming one "
         "request of this API key: "
         "a retry with the same key and body answers the same 202 "
-        "(`Idempotent-Replayed: true`); the same key with another body is a 422.",
+        "(`Idempotent-Replayed: true`); the same key with another body is a 409.",
     ),
 ]
 

@@ -3,7 +3,8 @@
 A key names one request of one tenant; how a service stores that (intake: the
 reading id derived from it; status: a fingerprint on the regenerated version)
 is its own business. What is shared: the header names, what a valid key is
-(the `IdempotencyKey` type the OpenAPI documents show) and the two errors.
+(the `IdempotencyKey` type the OpenAPI document shows) and the two errors: a
+malformed key is a 422, a key reused for another body a 409.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 
 from aiohttp import web
 
-from shared.problem import invalid
+from shared.problem import invalid, problem
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"  # `true` on an answer repeated for a retry
@@ -32,8 +33,13 @@ def key_of(request: web.Request) -> tuple[str | None, web.Response | None]:
 
 
 def reused_for_another_body() -> web.Response:
-    """422: the key was used before, for a request with a different body."""
-    return invalid(
-        [{"field": HEADER, "message": "already used for a request with a different body"}],
-        detail="an Idempotency-Key names one request: send a new key for a different body",
-    )
+    """409: the key was used before, for a request with a different body.
+
+    The body is valid; what it conflicts with is the key's earlier request (state, as for
+    any 409), so it is no 422: a 422 says the request itself is wrong."""
+    return problem(
+        409, "Conflict",
+        "an Idempotency-Key names one request: send a new key for a different body",
+        kind="idempotency-key-reused",
+        errors=[{"field": HEADER, "message": "already used for a request with a different body"}],
+    )  # fmt: skip

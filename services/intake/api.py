@@ -5,7 +5,7 @@ the reading id is derived from (tenant, key), and the request is published with
 `Nats-Expected-Last-Subject-Sequence: 0`: JetStream stores it only if that
 reading's subject is still empty, atomically. Concurrent or later retries lose
 that compare-and-set, read the stored request and answer from it: the same id
-when the body fingerprint matches, 422 when the key was used for another body.
+when the body fingerprint matches, 409 when the key was used for another body.
 It holds as long as the stream keeps the request (7 days, so at least the
 promised 24 h) and across every intake replica.
 """
