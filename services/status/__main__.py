@@ -14,13 +14,13 @@ from services.status.commands import CommandsApi
 from services.status.erasure import ErasureApi
 from services.status.live import LiveHub
 from services.status.migrate import migrate
-from services.status.openapi import document
 from services.status.operations import OperationsApi
 from services.status.outage import DatabaseReadiness, data_refused, database_away
 from services.status.pages import DemoPages
 from services.status.projection import apply_batch, record_poison
 from services.status.retention import Retention
 from services.status.stream_watch import StreamWatch
+from shared.api_document import document
 from shared.bus.consumer import Delivered, Outputs, Poison
 from shared.bus.outcomes import Transient
 from shared.bus.topology import STATUS

@@ -27,9 +27,9 @@ from typing import Final
 
 import asyncpg
 from aiohttp import web
-from pydantic import BaseModel, Field
 
 from services.status.params import user_id_problem
+from shared.api_views import RemovedRows, UserReadingsErased
 from shared.auth import tenant_of
 from shared.bus.topology import DAY_S
 from shared.logging import get_logger
@@ -38,23 +38,6 @@ from shared.problem import invalid
 log = get_logger(__name__)
 
 ERASURE_LOCK: Final = 0x6864_6572  # "hder": the advisory lock an erasure holds alone
-
-
-class RemovedRows(BaseModel):
-    """Rows removed from PostgreSQL, per kind."""
-
-    readings: int = Field(ge=0, description="Readings (status, birth, options).")
-    charts: int = Field(ge=0, description="Charts.")
-    versions: int = Field(ge=0, description="Reading versions (the texts).")
-    events: int = Field(ge=0, description="Events of the readings' history (SSE).")
-    dead_letters: int = Field(ge=0, description="Dead letters of the readings.")
-
-
-class UserReadingsErased(BaseModel):
-    """Answer of `DELETE /v1/users/{user_id}/readings`."""
-
-    user_id: str
-    removed: RemovedRows
 
 
 def tombstone_ttl_s(stream_max_age_s: float) -> float:
