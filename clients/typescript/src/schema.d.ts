@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/v1/readings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's readings, newest first. */
+        get: operations["listReadings"];
+        put?: never;
+        /**
+         * Request a chart and a reading.
+         * @description `birth.place` is coordinates or a name (resolved offline); `birth.date` from 1800-01-01 to 2199-12-31 (the range supported with the DE440 ephemeris). A 422 names each invalid field.
+         */
+        post: operations["createReading"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/readings/{id}": {
         parameters: {
             query?: never;
@@ -15,28 +36,11 @@ export interface paths {
         get: operations["getReading"];
         put?: never;
         post?: never;
-        /** Cancel the reading's current version. */
-        delete: operations["cancelReading"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/readings/{id}/events": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
         /**
-         * Live progress and text (Server-Sent Events) until the reading ends.
-         * @description `429` also when this key has `SSE_MAX_STREAMS_PER_KEY` streams open.
+         * Cancel the reading's current version.
+         * @description The reading stays readable (status `cancelled`, every version kept); `regenerate` starts a new version of it.
          */
-        get: operations["streamReadingEvents"];
-        put?: never;
-        post?: never;
-        delete?: never;
+        delete: operations["cancelReading"];
         options?: never;
         head?: never;
         patch?: never;
@@ -59,21 +63,20 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/readings": {
+    "/v1/readings/{id}/events": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** A user's readings, newest first. */
-        get: operations["listReadings"];
-        put?: never;
         /**
-         * Request a chart and a reading.
-         * @description `birth.place` is coordinates or a name (resolved offline); `birth.date` from 1800-01-01 to 2199-12-31 (the range supported with the DE440 ephemeris). A 422 names each invalid field; it is also the answer to an `Idempotency-Key` used before with a different body.
+         * Live progress and text (Server-Sent Events) until the reading ends.
+         * @description `429` also when this key has `SSE_MAX_STREAMS_PER_KEY` streams open.
          */
-        post: operations["createReading"];
+        get: operations["streamReadingEvents"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -120,185 +123,10 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/pipeline": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Per stage: consumer pending, in flight, redelivered, dead; readings by status; stage durations. */
-        get: operations["getPipeline"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/dead-letters": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Failed readings and unreadable events, newest first. */
-        get: operations["listDeadLetters"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/healthz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Liveness: the process runs. */
-        get: operations["healthz"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/readyz": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Readiness: bus (and database) reachable. */
-        get: operations["readyz"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Prometheus metrics (text format). */
-        get: operations["metrics"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/openapi.json": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** This OpenAPI 3.1 document. */
-        get: operations["openapi"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/docs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Interactive documentation (Swagger UI, offline). */
-        get: operations["docs"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** DeadLetter */
-        DeadLetter: {
-            /** Id */
-            id: number;
-            /** Stream Seq */
-            stream_seq: number;
-            /** Subject */
-            subject: string;
-            /** Reading Id */
-            reading_id: string | null;
-            /** Stage */
-            stage: string;
-            /** Code */
-            code: string;
-            /** Message */
-            message: string;
-            /** Raw Excerpt */
-            raw_excerpt: string | null;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-        };
-        /**
-         * DeadLetterPage
-         * @description Body of `GET /v1/dead-letters`, newest first; `next_before` pages on.
-         */
-        DeadLetterPage: {
-            /** Items */
-            items: components["schemas"]["DeadLetter"][];
-            /** Next Before */
-            next_before: number | null;
-        };
-        /**
-         * Durations
-         * @description Stage durations in seconds over the last `window_minutes` (null: no data).
-         */
-        Durations: {
-            /** Window Minutes */
-            window_minutes: number;
-            /** Readings */
-            readings: number;
-            /** Chart P50 */
-            chart_p50: number | null;
-            /** Chart P95 */
-            chart_p95: number | null;
-            /** Reader P50 */
-            reader_p50: number | null;
-            /** Reader P95 */
-            reader_p95: number | null;
-            /** Total P50 */
-            total_p50: number | null;
-            /** Total P95 */
-            total_p95: number | null;
-        };
         /** FieldError */
         FieldError: {
             /**
@@ -310,48 +138,10 @@ export interface components {
             message: string;
         };
         /**
-         * Health
-         * @description Body of `GET /healthz`.
-         */
-        Health: {
-            /**
-             * Status
-             * @default ok
-             * @constant
-             */
-            status?: "ok";
-        };
-        /**
-         * PipelineView
-         * @description Body of `GET /v1/pipeline`.
-         */
-        PipelineView: {
-            /** Stages */
-            stages: {
-                [key: string]: components["schemas"]["StageView"];
-            };
-            /** Readings By Status */
-            readings_by_status: {
-                [key: string]: number;
-            };
-            /** Dead Letters Unreadable */
-            dead_letters_unreadable: number;
-            durations_s: components["schemas"]["Durations"];
-        };
-        /**
          * ProblemDetails
          * @description The body of every error answer (RFC 9457); the OpenAPI documents use this model.
          */
         ProblemDetails: {
-            /**
-             * Type
-             * @description A URI naming the kind of problem, or `about:blank`.
-             */
-            type: string;
-            /** Title */
-            title: string;
-            /** Status */
-            status: number;
             /**
              * Detail
              * @default null
@@ -363,37 +153,28 @@ export interface components {
              * @default null
              */
             errors?: components["schemas"]["FieldError"][] | null;
-        };
-        /**
-         * Readiness
-         * @description Body of `GET /readyz`: 200 when ready, 503 with the reasons when not.
-         */
-        Readiness: {
+            /** Status */
+            status: number;
+            /** Title */
+            title: string;
             /**
-             * Status
-             * @enum {string}
+             * Type
+             * @description A URI naming the kind of problem, or `about:blank`.
              */
-            status: "ready" | "not ready";
-            /**
-             * Reasons
-             * @description Why it is not ready.
-             * @default null
-             */
-            reasons?: string[] | null;
+            type: string;
         };
         /** ReadingAccepted */
         ReadingAccepted: {
+            /**
+             * Events Url
+             * @description Follow this (SSE) for live progress and text.
+             */
+            events_url: string;
             /**
              * Id
              * @description The reading id.
              */
             id: string;
-            /**
-             * Version
-             * @description The version this request started.
-             * @default 1
-             */
-            version?: number;
             /**
              * Status
              * @description Always `queued` when accepted.
@@ -406,10 +187,11 @@ export interface components {
              */
             status_url: string;
             /**
-             * Events Url
-             * @description Follow this (SSE) for live progress and text.
+             * Version
+             * @description The version this request started.
+             * @default 1
              */
-            events_url: string;
+            version?: number;
         };
         /**
          * ReadingCancelledAnswer
@@ -419,15 +201,15 @@ export interface components {
             /** Id */
             id: string;
             /**
-             * Version
-             * @description The version cancelled.
-             */
-            version: number;
-            /**
              * Status
              * @default cancelled
              */
             status?: string;
+            /**
+             * Version
+             * @description The version cancelled.
+             */
+            version: number;
         };
         /**
          * ReadingPage
@@ -441,83 +223,84 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * ReadingRequest
+         * @description Body of `POST /v1/readings`.
+         */
+        ReadingRequest: {
+            /**
+             * Agent
+             * @default personality
+             * @enum {string}
+             */
+            agent?: "personality" | "business" | "relationship" | "crisis";
+            birth: components["schemas"]["SupportedBirth"];
+            /**
+             * Language
+             * @default en
+             * @enum {string}
+             */
+            language?: "en" | "de";
+            /**
+             * User Id
+             * @default null
+             */
+            user_id?: string | null;
+        };
+        /**
          * ReadingSummary
          * @description One reading in a list (`GET /v1/readings?user_id=`).
          */
         ReadingSummary: {
-            /** Id */
-            id: string;
-            /** Status */
-            status: string;
-            /** Progress */
-            progress: number;
             /** Agent */
             agent: string | null;
-            /** Language */
-            language: string | null;
             /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+            /** Id */
+            id: string;
+            /** Language */
+            language: string | null;
+            /** Progress */
+            progress: number;
+            /** Status */
+            status: string;
         };
         /** ReadingText */
         ReadingText: {
-            /** Version */
-            version: number;
-            /** Text */
-            text: string;
-            /** Provider */
-            provider: string;
-            /** Model */
-            model: string;
-            /** Composed Offline */
-            composed_offline: boolean;
             /** Agent */
             agent: string;
+            /** Composed Offline */
+            composed_offline: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
             /** Language */
             language: string;
+            /** Latency S */
+            latency_s: number;
+            /** Model */
+            model: string;
             /** Prompt Version */
             prompt_version: string;
+            /** Provider */
+            provider: string;
+            /** Text */
+            text: string;
             /** Usage */
             usage: {
                 [key: string]: number;
             };
-            /** Latency S */
-            latency_s: number;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
+            /** Version */
+            version: number;
         };
         /** ReadingView */
         ReadingView: {
-            /** Id */
-            id: string;
-            /** Status */
-            status: string;
-            /** Progress */
-            progress: number;
-            /** Version */
-            version: number;
-            /** User Id */
-            user_id: string | null;
             /** Agent */
             agent: string | null;
-            /** Language */
-            language: string | null;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /**
-             * Updated At
-             * Format: date-time
-             */
-            updated_at: string;
-            stages: components["schemas"]["Stages"];
             /**
              * Birth
              * @default null
@@ -532,8 +315,11 @@ export interface components {
             chart?: {
                 [key: string]: unknown;
             } | null;
-            /** @default null */
-            reading?: components["schemas"]["ReadingText"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
             /**
              * Error
              * @default null
@@ -541,6 +327,26 @@ export interface components {
             error?: {
                 [key: string]: unknown;
             } | null;
+            /** Id */
+            id: string;
+            /** Language */
+            language: string | null;
+            /** Progress */
+            progress: number;
+            /** @default null */
+            reading?: components["schemas"]["ReadingText"] | null;
+            stages: components["schemas"]["Stages"];
+            /** Status */
+            status: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** User Id */
+            user_id: string | null;
+            /** Version */
+            version: number;
         };
         /**
          * RegenerateRequest
@@ -564,30 +370,30 @@ export interface components {
          */
         RemovedRows: {
             /**
-             * Readings
-             * @description Readings (status, birth, options).
-             */
-            readings: number;
-            /**
              * Charts
              * @description Charts.
              */
             charts: number;
             /**
-             * Versions
-             * @description Reading versions (the texts).
+             * Dead Letters
+             * @description Dead letters of the readings.
              */
-            versions: number;
+            dead_letters: number;
             /**
              * Events
              * @description Events of the readings' history (SSE).
              */
             events: number;
             /**
-             * Dead Letters
-             * @description Dead letters of the readings.
+             * Readings
+             * @description Readings (status, birth, options).
              */
-            dead_letters: number;
+            readings: number;
+            /**
+             * Versions
+             * @description Reading versions (the texts).
+             */
+            versions: number;
         };
         /**
          * SseEvent
@@ -596,15 +402,15 @@ export interface components {
          */
         SseEvent: {
             /**
-             * Event
-             * @description The event type: `reading.requested`, `chart.calculated`, `reading.started`, `reading.delta`, `reading.generated`, `reading.failed`, `reading.cancelled`; `hello` opens a stream that has no history yet. `reading.delta` is live text, not stored: place its `text` at its `offset` in the text so far, and start over when its `attempt` changes; a client that connects or resumes mid-reading is first sent the text so far.
-             */
-            event: string;
-            /**
              * Data
              * @description JSON: the event's data (`hello`: `{"retry_ms": …}`).
              */
             data: string;
+            /**
+             * Event
+             * @description The event type: `reading.requested`, `chart.calculated`, `reading.started`, `reading.delta`, `reading.generated`, `reading.failed`, `reading.cancelled`; `hello` opens a stream that has no history yet. `reading.delta` is live text, not stored: place its `text` at its `offset` in the text so far, and start over when its `attempt` changes; a client that connects or resumes mid-reading is first sent the text so far.
+             */
+            event: string;
             /**
              * Id
              * @description Resume after it (`Last-Event-ID`): the event's stream sequence, or for live text `<seq>.<attempt>.<chars>` (the text so far is resumed from there).
@@ -618,58 +424,18 @@ export interface components {
              */
             retry?: number | null;
         };
-        /**
-         * StageView
-         * @description One stage's durable consumer; the counts are absent when JetStream did not answer.
-         */
-        StageView: {
-            /** Consumer */
-            consumer: string;
-            /** Available */
-            available: boolean;
-            /**
-             * Pending
-             * @default null
-             */
-            pending?: number | null;
-            /**
-             * In Flight
-             * @default null
-             */
-            in_flight?: number | null;
-            /**
-             * Redelivered
-             * @default null
-             */
-            redelivered?: number | null;
-            /**
-             * Waiting Pulls
-             * @default null
-             */
-            waiting_pulls?: number | null;
-            /**
-             * Dead
-             * @description Readings this stage dead-lettered.
-             */
-            dead: number;
-        };
         /** Stages */
         Stages: {
             /**
-             * Requested At
+             * Cancelled At
              * @default null
              */
-            requested_at?: string | null;
+            cancelled_at?: string | null;
             /**
              * Chart At
              * @default null
              */
             chart_at?: string | null;
-            /**
-             * Started At
-             * @default null
-             */
-            started_at?: string | null;
             /**
              * Completed At
              * @default null
@@ -681,67 +447,15 @@ export interface components {
              */
             failed_at?: string | null;
             /**
-             * Cancelled At
+             * Requested At
              * @default null
              */
-            cancelled_at?: string | null;
-        };
-        /**
-         * UserReadingsErased
-         * @description Answer of `DELETE /v1/users/{user_id}/readings`.
-         */
-        UserReadingsErased: {
-            /** User Id */
-            user_id: string;
-            removed: components["schemas"]["RemovedRows"];
-        };
-        /**
-         * Place
-         * @description Coordinates (decimal degrees, north and east positive), or a name to resolve.
-         */
-        Place: {
+            requested_at?: string | null;
             /**
-             * Latitude
+             * Started At
              * @default null
              */
-            latitude?: number | null;
-            /**
-             * Longitude
-             * @default null
-             */
-            longitude?: number | null;
-            /**
-             * Name
-             * @default null
-             */
-            name?: string | null;
-            /**
-             * Country
-             * @description ISO 3166-1 alpha-2 code narrowing a name lookup.
-             * @default null
-             */
-            country?: string | null;
-        };
-        /** ReadingRequest */
-        ReadingRequest: {
-            birth: components["schemas"]["SupportedBirth"];
-            /**
-             * Agent
-             * @default personality
-             * @enum {string}
-             */
-            agent?: "personality" | "business" | "relationship" | "crisis";
-            /**
-             * Language
-             * @default en
-             * @enum {string}
-             */
-            language?: "en" | "de";
-            /**
-             * User Id
-             * @default null
-             */
-            user_id?: string | null;
+            started_at?: string | null;
         };
         /**
          * SupportedBirth
@@ -749,37 +463,78 @@ export interface components {
          */
         SupportedBirth: {
             /**
+             * Date
+             * Format: date
+             * @description Local date, `YYYY-MM-DD`, from 1800-01-01 to 2199-12-31 (the range the chart supports with DE440).
+             * @example 1948-04-09
+             */
+            date: string;
+            /**
              * Id
              * @description Echoed.
              * @default null
              */
             id?: string | null;
-            /**
-             * Date
-             * Format: date
-             * @description Local date, `YYYY-MM-DD`.
-             * @example 1948-04-09
-             */
-            date: string;
+            /** @description Coordinates, or a name to resolve. */
+            place: {
+                /**
+                 * Country
+                 * @default null
+                 */
+                country?: string | null;
+                /**
+                 * Latitude
+                 * @description Decimal degrees, north positive.
+                 */
+                latitude: number;
+                /**
+                 * Longitude
+                 * @description Decimal degrees, east positive.
+                 */
+                longitude: number;
+                /**
+                 * Name
+                 * @description A label for the place (not looked up).
+                 * @default null
+                 */
+                name?: string | null;
+            } | {
+                /**
+                 * Country
+                 * @description Narrows the lookup to one country.
+                 * @default null
+                 */
+                country?: string | null;
+                /** Name */
+                name: string;
+            };
             /**
              * Time
              * @description Local wall time, `HH:MM` or `HH:MM:SS`.
              * @example 00:14
              */
             time: string;
-            place: components["schemas"]["Place"];
             /**
              * Timezone
              * @description IANA zone; from the coordinates if unset.
              * @default null
              */
-            timezone?: string | null;
+            timezone?: ("Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "Factory" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu") | null;
             /**
              * Utc Offset
              * @description Pins the offset (`+05:45`), overriding the zone's rules.
              * @default null
              */
             utc_offset?: string | null;
+        };
+        /**
+         * UserReadingsErased
+         * @description Answer of `DELETE /v1/users/{user_id}/readings`.
+         */
+        UserReadingsErased: {
+            removed: components["schemas"]["RemovedRows"];
+            /** User Id */
+            user_id: string;
         };
     };
     responses: never;
@@ -790,6 +545,168 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listReadings: {
+        parameters: {
+            query: {
+                /** @description The `user_id` given at intake. */
+                user_id: string;
+                /** @description Page size (default 20). */
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page; pass `next_cursor` as `cursor` for the next. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadingPage"];
+                };
+            };
+            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field and what is wrong. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests for this key; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The event bus or the database is unavailable; try again after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    createReading: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key and body answer the same 202 while the event stream keeps the request (7 days). */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReadingRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: durable on the bus. */
+            202: {
+                headers: {
+                    /** @description Present when this answers a retry of an earlier request. */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description The reading's status URL. */
+                    Location: string;
+                    /** @description Seconds until a first poll is useful. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadingAccepted"];
+                };
+            };
+            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
+            401: {
+                headers: {
+                    /** @description `Bearer`: how to authenticate. */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The `Idempotency-Key` was used before, for another body. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is larger than `API_MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field and what is wrong. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Too many requests for this key; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The event bus or the database is unavailable; try again after `Retry-After`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     getReading: {
         parameters: {
             query?: never;
@@ -944,84 +861,6 @@ export interface operations {
             };
         };
     };
-    streamReadingEvents: {
-        parameters: {
-            query?: {
-                /** @description The same, for clients that cannot set headers. */
-                last_event_id?: string;
-            };
-            header?: {
-                /** @description Resume after this event id. */
-                "Last-Event-ID"?: string;
-            };
-            path: {
-                /** @description The reading id from the 202 answer. */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The event stream: history after `Last-Event-ID`, then live events; it closes after `reading.generated`, `reading.failed` or `reading.cancelled`. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/event-stream": components["schemas"]["SseEvent"];
-                };
-            };
-            /** @description The reading already ended at or before `Last-Event-ID`. */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
-            401: {
-                headers: {
-                    /** @description `Bearer`: how to authenticate. */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description No such reading (or not this key's). */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Too many requests for this key; wait `Retry-After` seconds. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The event bus or the database is unavailable; try again after `Retry-After`. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
     getBodygraph: {
         parameters: {
             query?: never;
@@ -1111,30 +950,39 @@ export interface operations {
             };
         };
     };
-    listReadings: {
+    streamReadingEvents: {
         parameters: {
-            query: {
-                /** @description The `user_id` given at intake. */
-                user_id: string;
-                /** @description Page size (default 20). */
-                limit?: number;
-                /** @description `next_cursor` of the previous page. */
-                cursor?: string;
+            query?: {
+                /** @description The same, for clients that cannot set headers: `<seq>` (an event of the stream) or `<seq>.<attempt>.<chars>` (live text) as this API sent it; anything else starts from the beginning. */
+                last_event_id?: string;
             };
-            header?: never;
-            path?: never;
+            header?: {
+                /** @description Resume after this event id: `<seq>` (an event of the stream) or `<seq>.<attempt>.<chars>` (live text) as this API sent it; anything else starts from the beginning. */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /** @description The reading id from the 202 answer. */
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description One page; pass `next_cursor` as `cursor` for the next. */
+            /** @description The event stream: history after `Last-Event-ID`, then live events; it closes after `reading.generated`, `reading.failed` or `reading.cancelled`. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReadingPage"];
+                    "text/event-stream": components["schemas"]["SseEvent"];
                 };
+            };
+            /** @description The reading already ended at or before `Last-Event-ID`. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
             401: {
@@ -1147,92 +995,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Invalid input; `errors` names each field and what is wrong. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Too many requests for this key; wait `Retry-After` seconds. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The event bus or the database is unavailable; try again after `Retry-After`. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
-    createReading: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description Makes a retry safe: the same key and body answer the same 202 for at least 24 h. */
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ReadingRequest"];
-            };
-        };
-        responses: {
-            /** @description Accepted: durable on the bus. */
-            202: {
-                headers: {
-                    /** @description Present when this answers a retry of an earlier request. */
-                    "Idempotent-Replayed"?: "true";
-                    /** @description The reading's status URL. */
-                    Location: string;
-                    /** @description Seconds until a first poll is useful. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReadingAccepted"];
-                };
-            };
-            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
-            401: {
-                headers: {
-                    /** @description `Bearer`: how to authenticate. */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The body is larger than `API_MAX_BODY_BYTES`. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field and what is wrong. */
-            422: {
+            /** @description No such reading (or not this key's). */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1268,7 +1032,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry of the command safe. */
+                /** @description Makes a retry safe: the same key and body answer the same 202 while the event stream keeps the request (7 days). */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -1318,7 +1082,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The current version has not finished yet (or another regeneration won the race). */
+            /** @description The current version has not finished yet (or another regeneration won the race), or the `Idempotency-Key` was used before, for another body. */
             409: {
                 headers: {
                     "Retry-After"?: number;
@@ -1431,235 +1195,6 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
-    getPipeline: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The pipeline now. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["PipelineView"];
-                };
-            };
-            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
-            401: {
-                headers: {
-                    /** @description `Bearer`: how to authenticate. */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Too many requests for this key; wait `Retry-After` seconds. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The event bus or the database is unavailable; try again after `Retry-After`. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
-    listDeadLetters: {
-        parameters: {
-            query?: {
-                /** @description Page size (default 50). */
-                limit?: number;
-                /** @description Only dead letters with a smaller id. */
-                before?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page; pass `next_before` as `before` for the next. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeadLetterPage"];
-                };
-            };
-            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
-            401: {
-                headers: {
-                    /** @description `Bearer`: how to authenticate. */
-                    "WWW-Authenticate": string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field and what is wrong. */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description Too many requests for this key; wait `Retry-After` seconds. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The event bus or the database is unavailable; try again after `Retry-After`. */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again. */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
-    healthz: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Alive. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Health"];
-                };
-            };
-        };
-    };
-    readyz: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Ready for traffic. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Readiness"];
-                };
-            };
-            /** @description Not ready; `reasons` says why. */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Readiness"];
-                };
-            };
-        };
-    };
-    metrics: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The metrics. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": string;
-                };
-            };
-        };
-    };
-    openapi: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The document. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": Record<string, never>;
-                };
-            };
-        };
-    };
-    docs: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The page. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/html": string;
                 };
             };
         };
