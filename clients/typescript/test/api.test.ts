@@ -40,6 +40,8 @@ describe("a reading, end to end", () => {
     const accepted = await client.submit(birth());
     expect(accepted.id).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(accepted.events_url).toContain(`/v1/readings/${accepted.id}/events`);
+    // A closed API puts a token for this stream alone in the URL (EventSource sends no headers).
+    if (stack.authEnforced) expect(new URL(accepted.events_url).searchParams.get("access_token")).toBeTruthy();
     firstId = accepted.id;
 
     const early = await client.get(accepted.id);

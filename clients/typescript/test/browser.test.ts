@@ -99,6 +99,8 @@ it("signs in, submits, and watches the text grow in the page", async () => {
   const final = (await page.textContent("#text")) ?? "";
   expect(final).toContain("Manifestor with Splenic authority");
   expect(final.length).toBeGreaterThanOrEqual(Math.max(...growing));
-  expect(streams.some((u) => u.includes(`/v1/readings/${id}/events`))).toBe(true);
+  const stream = streams.find((u) => u.includes(`/v1/readings/${id}/events`));
+  expect(stream, `EventSource requests: ${JSON.stringify(streams)}`).toBeTruthy();
+  if (stack.authEnforced) expect(new URL(stream ?? "").searchParams.get("access_token")).toBeTruthy();
   expect(problems).toEqual([]);
 });
