@@ -51,6 +51,7 @@ export class ReadingWatch implements AsyncIterable<ReadingEvent> {
   private readonly url: string;
   private readonly version: number;
   private started = false;
+  private closed = false;
 
   constructor(
     target: WatchTarget,
@@ -74,18 +75,28 @@ export class ReadingWatch implements AsyncIterable<ReadingEvent> {
     return this.live.text;
   }
 
-  /** Stop following; the iteration ends. */
+  /** Stop following; the iteration ends (quietly: aborting `signal` throws its reason). */
   close(): void {
+    this.closed = true;
     this.abort.abort();
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<ReadingEvent, void, undefined> {
     if (this.started) throw new Error("a ReadingWatch can be iterated once");
     this.started = true;
+    try {
+      yield* this.events();
+    } catch (error) {
+      if (!this.closed) throw error;
+    }
+  }
+
+  private async *events(): AsyncGenerator<ReadingEvent, void, undefined> {
     let lastEventId = this.context.options.lastEventId ?? null;
     let seen = 0; // the highest stream sequence yielded: a reopened stream replays history
     for (let reopen = 0; ; reopen++) {
       for await (const message of this.open(lastEventId)) {
+        this.abort.signal.throwIfAborted(); // closed, or aborted, with messages still queued
         const event = parseEvent(message.event, message.data, message.id);
         if (event === undefined) continue; // a type this client does not know yet
         if ("version" in event.data && event.data.version < this.version) continue;

@@ -103,6 +103,14 @@ describe("a reading, end to end", () => {
 
   it("cancels a reading that has not finished", async () => {
     const accepted = await client.submit(birth());
+    const closing = client.watch(accepted); // close() ends an iteration quietly
+    const before: string[] = [];
+    for await (const event of closing) {
+      before.push(event.type);
+      closing.close();
+    }
+    expect(before).toHaveLength(1);
+    expect(closing.ended).toBeUndefined();
     const answer = await client.cancel(accepted.id);
     expect(answer).toMatchObject({ id: accepted.id, version: 1 });
     const last = await client.follow(accepted, () => undefined);
