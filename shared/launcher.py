@@ -208,6 +208,8 @@ class Stack:
 
     def start_services(self) -> None:
         s = self.settings
+        if self.gateway and port_open(s.gateway_port):
+            raise SystemExit(f"port {s.gateway_port} is taken: set GATEWAY_PORT")
         env = {
             **os.environ,
             "NATS_URL": self.nats_url,
