@@ -25,7 +25,7 @@ function birth(user = USER): ReadingRequest {
 
 async function clientFor(sub: string): Promise<HdClient> {
   const token = await signToken(stack.privateJwk, sub);
-  return createClient({ baseUrl: stack.baseUrl, intakeUrl: stack.intakeUrl, getToken: () => token });
+  return createClient({ baseUrl: stack.baseUrl, getToken: () => token });
 }
 
 describe("a reading, end to end", () => {
@@ -39,7 +39,7 @@ describe("a reading, end to end", () => {
   it("submits, gets, and watches it to the end with typed events", async () => {
     const accepted = await client.submit(birth());
     expect(accepted.id).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(accepted.events_url).toContain(`/v1/readings/${accepted.id}/events`);
+    expect(accepted.events_url).toContain(`${stack.baseUrl}/v1/readings/${accepted.id}/events`); // the gateway
     // A closed API puts a token for this stream alone in the URL (EventSource sends no headers).
     if (stack.authEnforced) expect(new URL(accepted.events_url).searchParams.get("access_token")).toBeTruthy();
     firstId = accepted.id;
@@ -123,6 +123,15 @@ describe("a reading, end to end", () => {
   });
 });
 
+it("works without the gateway too: intake and status on origins of their own", async () => {
+  const token = await signToken(stack.privateJwk, USER);
+  const direct = createClient({ baseUrl: stack.statusUrl, intakeUrl: stack.intakeUrl, getToken: () => token });
+  const accepted = await direct.submit(birth());
+  const last = await direct.follow(accepted, () => undefined);
+  expect(last.type).toBe("reading.generated");
+  expect((await direct.get(accepted.id)).id).toBe(accepted.id);
+});
+
 describe("refusals, as typed problem+json", () => {
   it("names each invalid field of a 422", async () => {
     const client = await clientFor(USER);
@@ -146,7 +155,7 @@ describe("refusals, as typed problem+json", () => {
   });
 
   it.runIf(stack.authEnforced)("refuses a request without a token (401)", async () => {
-    const anonymous = createClient({ baseUrl: stack.baseUrl, intakeUrl: stack.intakeUrl });
+    const anonymous = createClient({ baseUrl: stack.baseUrl });
     const error = await anonymous.list(USER).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).status).toBe(401);

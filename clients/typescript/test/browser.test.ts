@@ -34,7 +34,7 @@ beforeAll(async () => {
     platform: "browser", target: "es2022", logLevel: "silent",
   });
   const app = bundle.outputFiles[0]?.text ?? "";
-  const config = JSON.stringify({ baseUrl: stack.baseUrl, intakeUrl: stack.intakeUrl })
+  const config = JSON.stringify({ baseUrl: stack.baseUrl })
     .replaceAll("&", "&amp;").replaceAll('"', "&quot;");
   const html = readFileSync(join(PAGE, "index.html"), "utf8").replace("__CONFIG__", config);
   server = createServer((req, res) => {

@@ -4,8 +4,8 @@
  * - a JWKS endpoint (node:http) with a fresh RSA key, to sign test JWTs with (`jose`);
  * - the repository's OpenAI-compatible test server (`tests/reader/fake_openai.py`),
  *   streaming its answer slowly so the text visibly grows;
- * - `python -m shared.launcher`: embedded NATS + PostgreSQL in a temporary DATA_DIR
- *   and the four services, every port free, auth pointed at the JWKS.
+ * - `python -m shared.launcher`: embedded NATS + PostgreSQL in a temporary DATA_DIR,
+ *   the four services and the dev gateway, every port free, sign-in pointed at the JWKS.
  *
  * Python is `../../.venv/bin/python` (`make install`), or `HD_PYTHON`. Teardown stops
  * the launcher (it drains its services), then kills anything left that carries this
@@ -33,10 +33,10 @@ declare module "vitest" {
 }
 
 export interface StackInfo {
-  /** Where the client points: the gateway when there is one, else status. */
+  /** Where the client points: the dev gateway, one origin for the whole API. */
   baseUrl: string;
-  /** Intake's own origin when there is no gateway (else undefined). */
-  intakeUrl: string | undefined;
+  /** Intake's and status's own origins (behind the gateway). */
+  intakeUrl: string;
   statusUrl: string;
   /** The origin the browser test serves its page from (allowed by CORS). */
   pageOrigin: string;
@@ -113,19 +113,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
     cleanup.launcher = cleanup.spawn("launcher", ["-m", "shared.launcher"], env);
     const status = `http://127.0.0.1:${port.STATUS_PORT}`;
     const intake = `http://127.0.0.1:${port.INTAKE_PORT}`;
+    const gateway = `http://127.0.0.1:${port.GATEWAY_PORT}`;
     const probes = [intake, status, `http://127.0.0.1:${port.CHART_OPS_PORT}`,
-      `http://127.0.0.1:${port.READER_OPS_PORT}`].map((u) => `${u}/readyz`);
-    await waitFor("the four services to be ready", async () => {
+      `http://127.0.0.1:${port.READER_OPS_PORT}`, gateway].map((u) => `${u}/readyz`);
+    await waitFor("the four services and the gateway to be ready", async () => {
       const answers = await Promise.all(probes.map((u) => httpOk(u)));
       return answers.every(Boolean);
     }, cleanup);
-    const gateway = `http://127.0.0.1:${port.GATEWAY_PORT}`;
-    const hasGateway = await httpOk(`${gateway}/readyz`);
     const authEnforced = (await fetch(`${status}/v1/readings?user_id=probe`)).status === 401;
 
     project.provide("stack", {
-      baseUrl: hasGateway ? gateway : status,
-      intakeUrl: hasGateway ? undefined : intake,
+      baseUrl: gateway,
+      intakeUrl: intake,
       statusUrl: status,
       pageOrigin,
       pagePort,
@@ -142,7 +141,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
 /** This process's environment without anything that would point the stack elsewhere. */
 function baseEnv(): Record<string, string> {
-  const drop = /^(OPENAI_|NATS_|DATABASE_URL|API_KEYS|AUTH_|STREAM_TOKEN_SECRET|CORS_ORIGINS|STATUS_BASE_URL|DEMO_INTAKE_URL|SERVICE_REPLICAS|EMBEDDED_|READER_PROVIDER|TEST_)/;
+  const drop = /^(OPENAI_|NATS_|DATABASE_URL|API_KEYS|AUTH_|STREAM_TOKEN_SECRET|CORS_ORIGINS|STATUS_BASE_URL|DEMO_INTAKE_URL|TRUSTED_PROXIES|GATEWAY_|SERVICE_REPLICAS|EMBEDDED_|READER_PROVIDER|TEST_)/;
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !drop.test(k)) out[k] = v;
