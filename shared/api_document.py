@@ -6,8 +6,10 @@ test fails when the committed file is out of date). Its schemas are generated fr
 the pydantic models and parameter types the handlers check with (`shared/api_models.py`,
 `shared/reading_request.py`, `shared/api_views.py`).
 
-- `servers` is the origin that serves the document (`/`): one origin routes each path to
-  its service (the Kubernetes HTTPRoute, or the dev gateway of `make run`).
+- `servers` is the API's one origin, `{origin}` (default `DEV_ORIGIN`, `make run`'s dev
+  gateway): it routes each path to its service (`shared/routes.py`, as the Kubernetes
+  HTTPRoute does). Not `/`: a client that read the document from one service would
+  then call that service for the other's paths.
 - Each operation names the service that serves it (`x-service`: `intake` or `status`);
   `SERVICES` is that routing table, by (method, path).
 - The `202` of `POST /v1/readings` and of `regenerate` link to what a client does with
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -85,8 +88,15 @@ TAGS: Final = {
     "commands": "Regenerate or cancel a reading.",
     "users": "A user's data: erasure on request.",
 }
+DEV_ORIGIN: Final = "http://127.0.0.1:8000"
+"""`make run`'s dev gateway (`GATEWAY_PORT`), the default of the `origin` variable."""
 SERVERS: Final = (
-    {"url": "/", "description": "The origin serving this document (one origin, every path)."},
+    {
+        "url": "{origin}",
+        "description": "The API's one origin, which routes each path to its service: the "
+        "HTTPRoute's host in production, the dev gateway of `make run` here.",
+        "variables": {"origin": {"default": DEV_ORIGIN, "description": "scheme://host[:port]"}},
+    },
 )
 
 READING_ID: Final = Param("id", "path", ReadingId, "The reading id from the 202 answer.")
@@ -253,6 +263,28 @@ SERVICES: Final[Mapping[tuple[str, str], str]] = {
     (op.method, op.path): op.service for op in operations()
 }
 """(method, path template) -> the service that serves it: the routing table of one origin."""
+
+
+_TEMPLATES: Final = tuple(
+    (re.compile("/".join("[^/]+" if seg.startswith("{") else re.escape(seg)
+                         for seg in path.split("/"))), path)
+    for path in dict.fromkeys(path for _, path in SERVICES)
+)  # fmt: skip
+
+
+def allowed_methods(path: str) -> str | None:
+    """The `Allow` of a public path at the one origin: the methods of its operations on
+    either service (and `HEAD` with `GET`), or None when the path is not in the document.
+
+    A service answering 405 sends this, not its own routes' methods: `/v1/readings` is
+    `GET` at status and `POST` at intake, one resource to a client."""
+    for regex, template in _TEMPLATES:
+        if regex.fullmatch(path):
+            methods = [m for (m, p) in SERVICES if p == template]
+            if "GET" in methods:
+                methods.append("HEAD")
+            return ",".join(sorted(methods))
+    return None
 
 
 @functools.cache

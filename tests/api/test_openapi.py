@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.definitions import OPENAPI_31
 from services.intake import __main__ as intake_main
 from services.status import __main__ as status_main
 from services.status.params import decode_cursor, encode_cursor
-from shared import api_document
+from shared import api_document, routes
 from shared.api_document import COMMITTED, OPERATOR_PATHS, SERVICES, document
 from shared.api_models import ReadingAccepted
 from shared.openapi import (
@@ -40,7 +40,7 @@ from shared.openapi import (
 )
 from shared.problem import ProblemDetails
 from shared.reading_request import TIMEZONES, validate_request
-from shared.settings import IntakeSettings, StatusSettings
+from shared.settings import IntakeSettings, LauncherSettings, StatusSettings
 from tests.api.apps import service_app
 
 SERVICE_NAMES = ("intake", "status")
@@ -102,7 +102,10 @@ def test_document_is_valid_openapi_3_1() -> None:
     for ref in refs(doc):
         assert ref.startswith("#/components/schemas/"), ref
         assert ref.removeprefix("#/components/schemas/") in doc["components"]["schemas"], ref
-    assert doc["servers"] == [{"url": "/", "description": api_document.SERVERS[0]["description"]}]
+    [server] = doc["servers"]
+    assert server["url"] == "{origin}"
+    assert server["variables"]["origin"]["default"] == "http://127.0.0.1:8000"
+    assert LauncherSettings.model_fields["gateway_port"].default == 8000
 
 
 def test_the_committed_document_is_up_to_date() -> None:
@@ -145,6 +148,16 @@ def test_every_operation_is_v1_has_one_service_and_needs_a_key() -> None:
             if int(status) >= 400:
                 assert response["content"] == {"application/problem+json": {
                     "schema": problem_ref}}, f"{where} {status}"  # fmt: skip
+
+
+def test_the_edge_routes_each_operation_to_the_service_the_document_names() -> None:
+    """`shared/routes.py` (the HTTPRoute's table, the dev gateway's) and `x-service` agree."""
+    for method, path, op in operations(document()):
+        concrete = re.sub(r"{\w+}", "r1", path)
+        rule = routes.route(method, concrete, {})
+        assert rule is not None and rule.service == op["x-service"], (method, path)
+    for path in OPERATOR_PATHS:  # not public: the edge does not route them
+        assert routes.route("GET", path, {}) is None, path
 
 
 def test_a_new_reading_links_to_everything_a_client_does_with_it() -> None:
@@ -315,6 +328,27 @@ async def test_the_document_lists_exactly_the_routes_both_services_serve(apps) -
     for service, rs in routes.items():
         assert {("GET", p) for p in PUBLIC} <= rs, service
     assert {("GET", p) for p in OPERATOR_PATHS} <= routes["status"]
+
+
+@pytest.mark.integration
+async def test_a_405_allows_the_methods_of_the_resource_at_the_one_origin(apps) -> None:
+    """`/v1/readings` is `GET` at status and `POST` at intake: one resource to a client, so
+    both answer an unsupported method with the same `Allow`, the document's."""
+    key = {"X-API-Key": "test-key-0001"}
+    for service, app in apps.items():
+        async with TestClient(TestServer(app)) as client:
+            for method, path, allow in [
+                ("PUT", "/v1/readings", "GET,HEAD,POST"),
+                ("OPTIONS", "/v1/readings", "GET,HEAD,POST"),
+                ("PATCH", "/v1/readings/r1", "DELETE,GET,HEAD"),
+            ]:
+                resp = await client.request(method, path, headers=key)
+                if service == "intake" and path != "/v1/readings":
+                    assert resp.status == 404  # not intake's path at all
+                    continue
+                assert resp.status == 405, (service, method, path)
+                assert resp.headers["Allow"] == allow, (service, method, path)
+                assert resp.content_type == "application/problem+json"
 
 
 @pytest.mark.integration
