@@ -86,13 +86,22 @@ def test_sections_must_each_be_listed_once(copy: Path) -> None:
 def test_a_prompt_version_of_another_agent_is_refused(copy: Path) -> None:
     path = copy / "crisis" / "agent.toml"
     text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('"crisis/1"', '"business/1"'), encoding="utf-8")
-    with pytest.raises(ValueError, match="prompt_version must be 'crisis/<n>'"):
-        load_agent("crisis", copy)
+    for wrong in ('"business/1"', '"crisis/one"', '"crisis/1b"'):
+        path.write_text(text.replace('"crisis/1"', wrong), encoding="utf-8")
+        with pytest.raises(ValueError, match="prompt_version must be 'crisis/<n>'"):
+            load_agent("crisis", copy)
 
 
 def test_broken_toml_names_the_file(copy: Path) -> None:
     path = copy / "common" / "de.toml"
     path.write_text('name = "German\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"common/de\.toml: "):
+        load_common(copy)
+
+
+def test_a_template_with_an_unknown_field_is_refused(copy: Path) -> None:
+    path = copy / "common" / "prompt.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("{tone}", "{mood}", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"'system' uses unknown fields mood; known: agent"):
         load_common(copy)

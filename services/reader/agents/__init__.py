@@ -14,20 +14,23 @@ this file:
   (`prompt.toml`), and how the prompt names each language (`en.toml`, `de.toml`).
 
 The files are read once, at import, and checked: a missing or unknown key, a section
-missing or given twice, or a language file that lacks a type's advice fails the import
-with the file and key named. `tests/reader/test_agent_versions.py` pins a hash of each
-agent's files (its directory and `common/`) to its `prompt_version`: change the text,
-bump the version. `services.reader.prompt` builds the LLM messages from an agent,
-`services.reader.offline` writes the offline reading.
+missing or given twice, a language file that lacks a type's advice or a template field
+that `services.reader.prompt` does not fill fails the import with the file and key
+named. `tests/reader/test_agent_versions.py` pins a hash of each agent's files (its
+directory and `common/`) to its `prompt_version`: change the text, bump the version.
+`services.reader.prompt` builds the LLM messages from an agent, `services.reader.offline`
+writes the offline reading.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from string import Formatter
 from types import MappingProxyType
 from typing import Any, Final, Literal, cast, get_args
 
@@ -162,6 +165,21 @@ class _File:
             raise ValueError(f"{self.where}: {key!r} must be a list of non-empty strings")
         return tuple(value)
 
+    def template(self, key: str, fields: frozenset[str]) -> str:
+        """A `str.format` template that may use only `fields`."""
+        value = self.text(key)
+        try:
+            used = {field for _, field, _, _ in Formatter().parse(value) if field is not None}
+        except ValueError as e:
+            raise ValueError(f"{self.where}: {key!r}: {e}") from None
+        unknown = sorted(used - fields)
+        if unknown:
+            raise ValueError(
+                f"{self.where}: {key!r} uses unknown fields {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(fields))}"
+            )
+        return value
+
     def table_of(self, key: str) -> _File:
         value = self._get(key)
         if not isinstance(value, dict):
@@ -185,7 +203,7 @@ def load_agent(name: Agent, root: Traversable = _DATA) -> AgentDefinition:
     langs = {lang: _File.read(root, name, f"{lang}.toml") for lang in LANGUAGES.values()}
 
     version = agent.text("prompt_version")
-    if not version.startswith(f"{name}/"):
+    if not re.fullmatch(rf"{name}/[1-9][0-9]*", version):
         raise ValueError(f"{agent.where}: prompt_version must be '{name}/<n>', got {version!r}")
     order = agent.texts("sections")
     if sorted(order) != sorted(SECTION_KEYS):
@@ -224,15 +242,20 @@ def load_agent(name: Agent, root: Traversable = _DATA) -> AgentDefinition:
     return definition
 
 
+_SYSTEM_FIELDS: Final = frozenset(
+    {"agent", "focus", "tone", "language", "language_rule", "title", "sections", "rules"}
+)
+
+
 def load_common(root: Traversable = _DATA) -> CommonPrompt:
     """`common/` under `root`; `ValueError` naming file and key."""
     prompt = _File.read(root, "common", "prompt.toml")
     langs = {lang: _File.read(root, "common", f"{lang}.toml") for lang in LANGUAGES.values()}
     common = CommonPrompt(
-        system=prompt.text("system"),
-        section=prompt.text("section"),
-        rule=prompt.text("rule"),
-        user=prompt.text("user"),
+        system=prompt.template("system", _SYSTEM_FIELDS),
+        section=prompt.template("section", frozenset({"number", "heading", "brief"})),
+        rule=prompt.template("rule", frozenset({"rule"})),
+        user=prompt.template("user", frozenset({"agent", "language", "facts"})),
         rules=prompt.texts("rules"),
         language_names=MappingProxyType({lang: f.text("name") for lang, f in langs.items()}),
         language_rules=MappingProxyType({lang: f.text("rule") for lang, f in langs.items()}),
