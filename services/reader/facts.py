@@ -2,10 +2,10 @@
 
 The chart carries its derived properties (type, strategy, authority, profile, definition,
 centers, channels, cross) when the chart service computed them; a chart of an older
-version may lack some. Only what follows from the two Sun activations by `shared.hd`'s
-tables is filled in here: the strategy from the type, the profile from the Sun lines and
-the cross from the Sun and Earth gates with the profile's angle. Anything else missing is
-said to be missing, never guessed.
+version may lack some. Only what `shared.hd`'s tables give directly is filled in here:
+the strategy from the type, the profile from the two Sun lines and the cross from the Sun
+and Earth gates with the profile's angle. Anything else missing is said to be missing,
+never guessed.
 
 `chart_facts` is the chart as text for the LLM's user message; the offline composer uses
 `profile_of` and `cross_of`.
