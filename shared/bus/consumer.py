@@ -72,20 +72,20 @@ P = TypeVar("P", bound=ReadingEvent)
 
 
 @dataclass(frozen=True)
-class Incoming(Generic[P]):
-    """One event as a batch handler sees it: its payload and its own context."""
-
-    data: P
-    ctx: Context
-
-
-@dataclass(frozen=True)
 class Delivered:
     """An event as an envelope handler sees it: the envelope and its place in the stream."""
 
     event: Event
     stream_seq: int
     attempt: int
+
+
+@dataclass(frozen=True)
+class Incoming(Generic[P]):
+    """One event as a batch handler sees it: its payload and its own context."""
+
+    data: P
+    ctx: Context
 
 
 @dataclass(frozen=True)
@@ -158,6 +158,7 @@ class ConsumeLoop:
         self._fails_as = fails_as
         self._on_poison = on_poison
         self._nc = nc
+        self._handler_log = get_logger(f"services.{service}")  # what `Context.log` binds
         self._poll_s = poll_s
         self._stopping = asyncio.Event()
         self._slot_freed = asyncio.Event()
@@ -349,8 +350,8 @@ class ConsumeLoop:
 
     def _context(self, msg: Msg, event: Event) -> BusContext:
         delivery = Delivery(_stream_seq(msg), _attempt(msg), self._spec.max_deliver)
-        bound = log.bind(reading_id=event.subject, event_id=event.id, event_type=event.type)
-        return BusContext(delivery, self._publisher, self._nc, bound)
+        bound = {"reading_id": event.subject, "event_id": event.id, "event_type": event.type}
+        return BusContext(delivery, self._publisher, self._nc, self._handler_log, bound)
 
     def _wrap(self, produced: Produced | BaseException) -> Outputs | BaseException:
         """A handler's payload models in their envelopes, from this service's source."""

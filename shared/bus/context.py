@@ -72,13 +72,25 @@ class Context(Protocol):
 
 
 class BusContext:
-    """The context the consume loop gives a handler: its publisher and connection."""
+    """The context the consume loop gives a handler: its publisher and connection.
 
-    def __init__(self, delivery: Delivery, publisher: Publisher, nc: NATS | None, log: Any) -> None:
+    `log` is `logger` bound to `bound` (reading id, event id and type), bound on
+    first use: most deliveries log nothing, and binding costs microseconds.
+    """
+
+    def __init__(
+        self,
+        delivery: Delivery,
+        publisher: Publisher,
+        nc: NATS | None,
+        logger: Any,
+        bound: dict[str, Any],
+    ) -> None:
         self._delivery = delivery
         self._publisher = publisher
         self._nc = nc  # None: no live text (pieces are dropped)
-        self._log = log
+        self._logger = logger
+        self._bound: dict[str, Any] | None = bound
 
     @property
     def delivery(self) -> Delivery:
@@ -86,7 +98,9 @@ class BusContext:
 
     @property
     def log(self) -> Any:
-        return self._log
+        if self._bound is not None:
+            self._logger, self._bound = self._logger.bind(**self._bound), None
+        return self._logger
 
     async def emit(self, data: ReadingEvent) -> None:
         await self._publisher.publish(make_event(data, source=self._publisher.source))
