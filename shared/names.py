@@ -51,6 +51,15 @@ def live_so_far_subject(reading_id: str) -> str:
     return f"live.sofar.{reading_id}"
 
 
+def source_of(service: str) -> str:
+    """The CloudEvents `source` of every event `service` emits, e.g. `/services/chart`.
+
+    Set once per service, by its publisher (`shared.bus.publish.Publisher.source`),
+    never written out by a handler.
+    """
+    return f"/services/{service}"
+
+
 # Durable consumers: one per service, shared by all its replicas (the work split).
 CHART_CONSUMER = "chart"
 READER_CONSUMER = "reader"

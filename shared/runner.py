@@ -25,13 +25,14 @@ from shared.bus.connect import connect
 from shared.bus.consumer import (
     BatchHandler,
     ConsumeLoop,
-    EventHandler,
-    FailureFactory,
+    EnvelopeHandler,
+    Handler,
     PoisonHook,
 )
 from shared.bus.health import stream_unavailable
 from shared.bus.publish import Publisher
 from shared.bus.topology import ConsumerSpec, ensure_consumer, ensure_stream
+from shared.events.reading_failed import Stage
 from shared.http import ReadinessCheck, add_ops_routes, api_app, middlewares
 from shared.logging import configure_logging, get_logger
 from shared.settings import BaseServiceSettings, HttpSettings, load_settings
@@ -62,19 +63,26 @@ class Runtime(Generic[S]):
         self,
         spec: ConsumerSpec,
         *,
-        handler: EventHandler | None = None,
-        batch_handler: BatchHandler | None = None,
+        handler: Handler[Any] | None = None,
+        batch_handler: BatchHandler[Any] | None = None,
+        envelope_handler: EnvelopeHandler | None = None,
         concurrency: int = 64,
         batch_size: int = 64,
-        on_failure: FailureFactory | None = None,
+        fails_as: Stage | None = None,
         on_poison: PoisonHook | None = None,
     ) -> ConsumeLoop:
-        """Ensure the durable consumer exists and register a loop that feeds the handler."""
+        """Ensure the durable consumer exists and register a loop that feeds the handler.
+
+        The loop publishes what the handler returns with this service's source (the
+        runtime's publisher), sends live text on its connection, and, with `fails_as`,
+        publishes `reading.failed` for that stage (`shared.bus.consumer`).
+        """
         await ensure_consumer(self.js, spec)
         loop = ConsumeLoop(
             self.js, spec, service=self.service, publisher=self.publisher, handler=handler,
-            batch_handler=batch_handler, concurrency=concurrency, batch_size=batch_size,
-            on_failure=on_failure, on_poison=on_poison,
+            batch_handler=batch_handler, envelope_handler=envelope_handler,
+            concurrency=concurrency, batch_size=batch_size, fails_as=fails_as,
+            on_poison=on_poison, nc=self.nc,
         )  # fmt: skip
         self.loops.append(loop)
         return loop

@@ -36,7 +36,6 @@ from shared.settings import IntakeSettings
 
 log = get_logger(__name__)
 
-SOURCE = "/services/intake"
 # Reading ids of idempotent requests: uuid5(this, tenant + key). Never change it.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0f6f3e-3c1e-4d8e-9a53-0d6c2a6f1e42")
 
@@ -84,7 +83,7 @@ def routes(
                 language=body.language, user_id=body.user_id, tenant=tenant,
                 request_hash=fingerprint,
             ),
-            source=SOURCE,
+            source=publisher.source,
         )  # fmt: skip
         in_flight += 1
         try:

@@ -63,7 +63,7 @@ async def setup(rt: Runtime[Any]) -> None:
 
     await rt.add_consumer(
         # Two batches in flight: one is written while the next is fetched and decoded.
-        STATUS, batch_handler=functools.partial(project, pool),
+        STATUS, envelope_handler=functools.partial(project, pool),
         concurrency=2 * settings.status_batch_size, batch_size=settings.status_batch_size,
         on_poison=dead_letter,
     )  # fmt: skip
