@@ -8,19 +8,19 @@ from typing import Any
 
 import asyncpg
 
-from services.status.advisories import MaxDeliveriesWatch
-from services.status.api import StatusApi, database_unavailable
-from services.status.commands import CommandsApi
-from services.status.erasure import ErasureApi
-from services.status.live import LiveHub
-from services.status.migrate import migrate
+from services.status.api.commands import CommandsApi
+from services.status.api.live import LiveHub
+from services.status.api.operations import OperationsApi
+from services.status.api.readings import StatusApi, database_unavailable
 from services.status.openapi import document
-from services.status.operations import OperationsApi
-from services.status.outage import DatabaseReadiness, data_refused, database_away
-from services.status.pages import DemoPages
-from services.status.projection import apply_batch, record_poison
-from services.status.retention import Retention
-from services.status.stream_watch import StreamWatch
+from services.status.projection.advisories import MaxDeliveriesWatch
+from services.status.projection.stream_watch import StreamWatch
+from services.status.store.erasure import ErasureApi
+from services.status.store.migrate import migrate
+from services.status.store.outage import DatabaseReadiness, data_refused, database_away
+from services.status.store.projection import apply_batch, record_poison
+from services.status.store.retention import Retention
+from services.status.web.pages import DemoPages
 from shared.bus.consumer import Delivered, Outputs, Poison
 from shared.bus.outcomes import Transient
 from shared.bus.topology import STATUS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from services.status.projection import apply_batch
+from services.status.store.projection import apply_batch
 from services.status.views import get_reading, history
 from tests import factories as f
 

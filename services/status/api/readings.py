@@ -15,11 +15,11 @@ from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 from nats.js import JetStreamContext
 
-from services.status.access import accepted_request, may_see
-from services.status.live import OVERFLOW, LiveHub, TextGrew
-from services.status.outage import database_away
-from services.status.params import int_param, user_id_problem
-from services.status.resume import Resume, TextCursor, parse_last_event_id
+from services.status.api.access import accepted_request, may_see
+from services.status.api.live import OVERFLOW, LiveHub, TextGrew
+from services.status.api.params import int_param, user_id_problem
+from services.status.api.resume import Resume, TextCursor, parse_last_event_id
+from services.status.store.outage import database_away
 from services.status.views import (
     ReadingPage,
     ReadingSummary,

@@ -4,7 +4,7 @@ The tenant is fixed by the reading's `reading.requested`. Once the projection
 has that event, PostgreSQL answers; before (a poll racing the projection, or a
 chart projected ahead of its request) the request is looked up on the bus.
 
-An erased reading (`services.status.erasure`) is nobody's: its tombstone is
+An erased reading (`services.status.store.erasure`) is nobody's: its tombstone is
 checked before the bus is asked, since the stream may keep its events for days.
 """
 

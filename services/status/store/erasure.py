@@ -29,7 +29,7 @@ import asyncpg
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.status.params import user_id_problem
+from services.status.api.params import user_id_problem
 from shared.auth import tenant_of
 from shared.bus.topology import DAY_S
 from shared.logging import get_logger

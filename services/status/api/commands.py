@@ -29,7 +29,7 @@ from aiohttp import web
 from nats.js import JetStreamContext
 from pydantic import ValidationError
 
-from services.status.access import OWNER_COLUMNS, owned_request
+from services.status.api.access import OWNER_COLUMNS, owned_request
 from shared.api_models import ReadingCancelledAnswer, RegenerateRequest, accepted_response
 from shared.auth import tenant_of
 from shared.bus.lookup import StoredEvent, last_event, plausible_id

@@ -15,7 +15,7 @@ from aiohttp import web
 from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
 
-from services.status.params import int_param
+from services.status.api.params import int_param
 from shared import names
 from shared.auth import tenant_of
 from shared.bus.topology import CHART, READER, STATUS

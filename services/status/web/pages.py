@@ -1,11 +1,11 @@
 """The status service's pages: the bodygraph picture of a reading and the demo page.
 
 - `GET /v1/readings/{id}/bodygraph.svg`: the reading's chart drawn as SVG
-  (`services.status.bodygraph_svg`), with an ETag like `GET /v1/readings/{id}`;
+  (`services.status.web.bodygraph_svg`), with an ETag like `GET /v1/readings/{id}`;
   404 problem+json for an unknown reading, 409 while its chart is not computed yet
   (with `Retry-After`) or when the reading failed or was cancelled before it had a chart.
 - `GET /`: the demo page; `GET /static/{name}`: its script and stylesheet, shipped in
-  this package (`services/status/static/`), read once at start-up;
+  this package (`services/status/web/static/`), read once at start-up;
   `GET /demo-config.json`: `{"intake_url": ...}`, where the page sends its request
   (empty = the page's own origin, e.g. behind one ingress).
 
@@ -28,8 +28,8 @@ from aiohttp import web
 from nats.js import JetStreamContext
 from yarl import URL
 
-from services.status.access import OWNER_COLUMNS, owns
-from services.status.bodygraph_svg import render_bodygraph
+from services.status.api.access import OWNER_COLUMNS, owns
+from services.status.web.bodygraph_svg import render_bodygraph
 from shared.auth import tenant_of
 from shared.bus.lookup import plausible_id
 from shared.etag import etag_of, matches
@@ -43,7 +43,7 @@ STATIC_FILES: Final[Mapping[str, str]] = MappingProxyType(
         "app.css": "text/css",
     }
 )
-"""The files of `services/status/static/` that are served, and their content types."""
+"""The files of `services/status/web/static/` that are served, and their content types."""
 CHART_RETRY_AFTER_S: Final = "1"
 RENDER_CACHE_SIZE: Final = 256
 
@@ -59,7 +59,7 @@ class Asset:
 
 def load_assets() -> dict[str, Asset]:
     """Read the page's files from the package (they are few and small)."""
-    folder = resources.files("services.status") / "static"
+    folder = resources.files("services.status.web") / "static"
     assets: dict[str, Asset] = {}
     for name, content_type in STATIC_FILES.items():
         body = (folder / name).read_bytes()
