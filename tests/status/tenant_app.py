@@ -16,9 +16,9 @@ from nats.js import JetStreamContext
 from pydantic import SecretStr
 
 from services.status.api.commands import CommandsApi
+from services.status.api.erasure import ErasureApi
 from services.status.api.live import LiveHub
 from services.status.api.readings import StatusApi
-from services.status.store.erasure import ErasureApi
 from services.status.web.pages import DemoPages
 from shared.bus.publish import Publisher
 from shared.events.envelope import Envelope

@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from services.status.__main__ import project
 from services.status.api.readings import database_unavailable
+from services.status.projection.handler import project
 from services.status.store.outage import data_refused, database_away
 from shared.bus.outcomes import Transient
 from shared.embedded.process import free_port

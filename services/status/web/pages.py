@@ -23,12 +23,13 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final
 
-import asyncpg
 from aiohttp import web
 from nats.js import JetStreamContext
 from yarl import URL
 
-from services.status.api.access import OWNER_COLUMNS, owns
+from services.status.api.access import owns
+from services.status.store.pool import Pool
+from services.status.store.readings import bodygraph_row
 from services.status.web.bodygraph_svg import render_bodygraph
 from shared.auth import tenant_of
 from shared.bus.lookup import plausible_id
@@ -67,24 +68,6 @@ def load_assets() -> dict[str, Asset]:
     return assets
 
 
-async def load_chart_json(pool: asyncpg.Pool, reading_id: str) -> str | None:
-    """The chart of a reading as JSON text, or None when it is not (yet) projected."""
-    async with pool.acquire() as conn:
-        chart: str | None = await conn.fetchval(
-            "SELECT chart::text FROM charts WHERE reading_id = $1", reading_id
-        )
-    return chart
-
-
-# Everything the bodygraph route needs, in one query: who owns the reading, its state,
-# and its chart (a chart may be projected before its request, so neither row is assumed).
-_BODYGRAPH = f"""
-SELECT {OWNER_COLUMNS}, r.id IS NOT NULL AS projected, r.status, r.error::text AS error,
-       (SELECT chart::text FROM charts WHERE reading_id = $1) AS chart
-FROM (SELECT 1) one LEFT JOIN readings r ON r.id = $1
-"""
-
-
 @functools.lru_cache(maxsize=RENDER_CACHE_SIZE)
 def _render(chart_json: str) -> tuple[bytes, str]:
     """The SVG of a chart (JSON text) and its ETag; rendering is deterministic, so cached."""
@@ -102,7 +85,7 @@ class DemoPages:
 
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        pool: Pool,
         *,
         intake_url: str = "",
         js: JetStreamContext | None = None,
@@ -145,9 +128,7 @@ class DemoPages:
         reading_id = request.match_info["id"]
         if not plausible_id(reading_id):
             return reading_not_found(reading_id)
-        async with self._pool.acquire() as conn:
-            row = await conn.fetchrow(_BODYGRAPH, reading_id)
-        assert row is not None  # the outer join always yields its one row
+        row = await bodygraph_row(self._pool, reading_id)
         if self._js is not None and not await owns(self._js, reading_id, tenant_of(request), row):
             return reading_not_found(reading_id)  # another tenant's reading: as if it did not exist
         if row["chart"] is None:
