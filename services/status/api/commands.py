@@ -24,12 +24,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import asyncpg
 from aiohttp import web
 from nats.js import JetStreamContext
 from pydantic import ValidationError
 
-from services.status.access import OWNER_COLUMNS, owned_request
+from services.status.api.access import owned_request
+from services.status.store.pool import Pool
+from services.status.store.readings import projected_row
 from shared.api_models import ReadingCancelledAnswer, RegenerateRequest, accepted_response
 from shared.auth import tenant_of
 from shared.bus.lookup import StoredEvent, last_event, plausible_id
@@ -53,13 +54,6 @@ _ENDED_BY = {
     "cancelled": reading_cancelled.TYPE,
 }
 
-# The reading as PostgreSQL knows it, with its tombstone (one row even when unknown).
-_PROJECTED = f"""
-SELECT {OWNER_COLUMNS}, r.user_id, r.agent, r.language, r.birth::text AS birth,
-       r.current_version, r.status
-FROM (SELECT 1) one LEFT JOIN readings r ON r.id = $1
-"""
-
 
 @dataclass(frozen=True)
 class Current:
@@ -72,7 +66,7 @@ class Current:
 
 
 class CommandsApi:
-    def __init__(self, pool: asyncpg.Pool, js: JetStreamContext, publisher: Publisher) -> None:
+    def __init__(self, pool: Pool, js: JetStreamContext, publisher: Publisher) -> None:
         self._pool = pool
         self._js = js
         self._publisher = publisher
@@ -178,9 +172,7 @@ class CommandsApi:
         tenant's or erased. From the bus while it has the request, else from PostgreSQL."""
         if not plausible_id(reading_id):  # e.g. a NUL, which PostgreSQL refuses in text
             return None
-        async with self._pool.acquire() as conn:
-            row = await conn.fetchrow(_PROJECTED, reading_id)
-        assert row is not None  # the outer join always yields its one row
+        row = await projected_row(self._pool, reading_id)
         if row["erased"]:
             return None
         stored = await last_event(self._js, reading_requested.TYPE, reading_id)
