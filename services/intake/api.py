@@ -28,6 +28,7 @@ from shared.bus.publish import BUS_ERRORS, Publisher, SubjectConflict
 from shared.events import reading_requested
 from shared.events.reading_requested import ReadingRequested
 from shared.events.registry import make_event
+from shared.forwarded import forwarded_origin, parse_trusted_proxies
 from shared.idempotency import key_of, reused_for_another_body
 from shared.logging import get_logger
 from shared.metrics import IDEMPOTENT_REPLAYS, SHED
@@ -47,8 +48,14 @@ def routes(
     bus_connected: Callable[[], bool] = lambda: True,
 ) -> web.RouteTableDef:
     table = web.RouteTableDef()
-    base = settings.status_base_url.rstrip("/")
+    configured_base = settings.status_base_url.rstrip("/")
+    trusted = parse_trusted_proxies(settings.trusted_proxies)
     in_flight = 0
+
+    def links_base(request: web.Request) -> str:
+        """Where the links point: the client's origin behind a trusted proxy (which routes
+        them to status), else STATUS_BASE_URL (empty: same origin)."""
+        return forwarded_origin(request, trusted) or configured_base
 
     @table.post("/v1/readings")
     async def create_reading(request: web.Request) -> web.Response:
@@ -93,16 +100,16 @@ def routes(
                 expected_last_subject_seq=0 if key is not None else None,
             )
         except SubjectConflict:
-            return await replay(reading_id, fingerprint)
+            return await replay(reading_id, fingerprint, links_base(request))
         except BUS_ERRORS as exc:
             log.warning("publish failed", reading_id=reading_id, error=str(exc))
             return bus_unavailable("the event bus did not confirm the request")
         finally:
             in_flight -= 1
         log.info("reading accepted", reading_id=reading_id, agent=body.agent)
-        return accepted_response(reading_id, 1, base)
+        return accepted_response(reading_id, 1, links_base(request))
 
-    async def replay(reading_id: str, fingerprint: str | None) -> web.Response:
+    async def replay(reading_id: str, fingerprint: str | None, base: str) -> web.Response:
         """Answer a request whose Idempotency-Key already created `reading_id`."""
         try:
             stored = await last_event(js, reading_requested.TYPE, reading_id)
