@@ -1,6 +1,7 @@
 """`reading.failed` as the consume loop builds it: one place for every way a stage gives up.
 
-A consume loop that fails readings (chart and reader: `fails_as` names the
+A consume loop that fails readings (and status, for a last delivery that
+died with its process, `last_delivery_lost`) (chart and reader: `fails_as` names the
 stage) publishes one when its handler raises `Permanent`, when the last
 delivery ends in an error, and when an event is poison but its subject still
 names a reading. Handlers never build it themselves.
@@ -26,6 +27,12 @@ def retries_exhausted(
 ) -> ReadingFailed:
     """The last delivery failed too: JetStream will not deliver the event again."""
     message = f"gave up after {attempts} attempts: {reason}"
+    return _failed(stage, data.reading_id, data.version, RETRIES_EXHAUSTED, message)
+
+
+def last_delivery_lost(stage: Stage, data: ReadingEvent, deliveries: object) -> ReadingFailed:
+    """JetStream's MAX_DELIVERIES advisory: the last delivery died with its process."""
+    message = f"gave up after {deliveries} deliveries; the last one never finished"
     return _failed(stage, data.reading_id, data.version, RETRIES_EXHAUSTED, message)
 
 

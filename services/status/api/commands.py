@@ -45,7 +45,6 @@ from shared.problem import bus_unavailable, invalid, problem, reading_not_found,
 
 log = get_logger(__name__)
 
-SOURCE = "/services/status"
 _ENDINGS = (reading_generated.TYPE, reading_failed.TYPE, reading_cancelled.TYPE)
 # A projected status that ended its version, and the event that ended it.
 _ENDED_BY = {
@@ -125,7 +124,7 @@ class CommandsApi:
                 "language": body.language or last.language,
                 "regenerate_hash": fingerprint,
             }),
-            source=SOURCE,
+            source=self._publisher.source,
         )  # fmt: skip
         try:
             await self._publisher.publish(event, expected_last_subject_seq=current.seq)
@@ -157,7 +156,7 @@ class CommandsApi:
             if cancelled < version:
                 await self._publisher.publish(
                     make_event(ReadingCancelled(reading_id=reading_id, version=version),
-                               source=SOURCE)
+                               source=self._publisher.source)
                 )  # fmt: skip
                 log.info("reading cancelled", reading_id=reading_id, version=version)
         except BUS_ERRORS as exc:

@@ -195,7 +195,8 @@ async def record_poison(pool: asyncpg.Pool, poison: Poison) -> None:
 
 
 def _version(d: Delivered) -> int:
-    return int(getattr(d.event.data, "version", 1))
+    version: int = d.event.data.version
+    return version
 
 
 def _reading_row(d: Delivered) -> tuple[Any, ...]:
