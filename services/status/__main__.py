@@ -21,6 +21,7 @@ from services.status.pages import DemoPages
 from services.status.projection import apply_batch, record_poison
 from services.status.retention import Retention
 from services.status.stream_watch import StreamWatch
+from services.status.user_scope import user_scope
 from shared.bus.consumer import Delivered, Outputs, Poison
 from shared.bus.outcomes import Transient
 from shared.bus.topology import STATUS
@@ -68,6 +69,7 @@ async def setup(rt: Runtime[Any]) -> None:
         on_poison=dead_letter,
     )  # fmt: skip
     rt.app.middlewares.append(database_unavailable)
+    rt.app.middlewares.append(user_scope(pool, rt.js))  # a signed-in user: own readings only
     rt.app.add_routes(StatusApi(settings, pool, rt.js, hub).routes())
     rt.app.add_routes(OperationsApi(pool, rt.js).routes())
     rt.app.add_routes(CommandsApi(pool, rt.js, rt.publisher).routes())

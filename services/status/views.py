@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.events import reading_cancelled, reading_failed, reading_generated
 from shared.events.envelope import Envelope
@@ -53,6 +53,11 @@ class ReadingView(BaseModel):
     chart: dict[str, Any] | None = None
     reading: ReadingText | None = None
     error: dict[str, Any] | None = None
+    events_url: str | None = Field(
+        None,
+        description="Follow this (SSE) for live progress and text; with the API closed it "
+        "carries a short-lived `access_token` for this reading's events alone.",
+    )
 
 
 class ReadingSummary(BaseModel):
