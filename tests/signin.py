@@ -39,14 +39,14 @@ class SigningKey:
         public = json.loads(algorithm.to_jwk(self.private.public_key()))
         return {**public, "kid": self.kid, "use": "sig", "alg": self.alg}
 
-    def token(self, sub: str = "user-a", **overrides: Any) -> str:
+    def token(self, sub: str | None = "user-a", **overrides: Any) -> str:
         """A JWT of this key; `overrides` replace claims (None removes one)."""
         now = int(time.time())
         claims: dict[str, Any] = {
-            "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "iat": now, "nbf": now,
+            "iss": ISSUER, "aud": AUDIENCE, "iat": now, "nbf": now,
             "exp": now + 300, "email": "secret@example.test",
         }  # fmt: skip
-        for name, value in overrides.items():
+        for name, value in {"sub": sub, **overrides}.items():
             if value is None:
                 claims.pop(name, None)
             else:

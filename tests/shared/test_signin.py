@@ -64,7 +64,7 @@ async def test_algorithms_off_the_list_are_refused_none_and_hs256_too() -> None:
     async with provider(RSA) as idp:
         signin = verifier(idp.url)
         claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "a", "exp": int(time.time()) + 60}
-        unsigned = jwt.encode(claims, None, algorithm="none", headers={"kid": RSA.kid})
+        unsigned = jwt.encode(claims, "", algorithm="none", headers={"kid": RSA.kid})
         assert "algorithm is not allowed" in await refused(signin, unsigned)
         # HS256 keyed with the public key's text: the classic algorithm-confusion attack.
         public_pem = str(RSA.jwk()["n"])
