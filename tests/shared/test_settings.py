@@ -140,7 +140,7 @@ def test_sign_in_settings_that_make_no_sense_stop_intake_naming_them(
     from shared.settings import IntakeSettings
 
     with pytest.raises(ValidationError) as info:
-        IntakeSettings(**{k.lower(): v for k, v in env.items()})
+        IntakeSettings.model_validate({k.lower(): v for k, v in env.items()})
     line = next(x for x in describe_error(info.value).splitlines() if name in x)
     assert why in line
 
