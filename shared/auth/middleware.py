@@ -84,12 +84,14 @@ def auth_middleware(
             return await handler(request)
         presented = key.strip() if key else bearer
         tenant = keys.tenant_for(presented) if presented else None
-        if tenant is None:
+        if tenant is None:  # (as before sign-in existed: a detail, no `errors`)
             if presented is None:
-                what = "send an API key (X-API-Key) or a sign-in token (Authorization: Bearer)"
-                return unauthorized("Authorization", what)
-            field = "X-API-Key" if key else "Authorization"
-            return unauthorized(field, "the API key is not valid")
+                what = "send a valid API key in X-API-Key or Authorization: Bearer" + (
+                    ", or a sign-in token (JWT) as Authorization: Bearer" if signin else ""
+                )
+            else:
+                what = "the API key is not valid"
+            return problem(401, "Unauthorized", what, kind="unauthorized", headers=_CHALLENGE)
         request[PRINCIPAL] = Principal(tenant=tenant)
         return await handler(request)
 
