@@ -97,6 +97,9 @@ def sign_in(settings: HttpSettings) -> SignIn | None:
     """The JWT verifier of `AUTH_JWKS_URL` (None: no browser sign-in)."""
     if not settings.auth_jwks_url:
         return None
+    if settings.auth_jwks_url.startswith("http://"):
+        log.warning("AUTH_JWKS_URL is not https: anyone on the way could swap the keys "
+                    "(tests and local identity providers only)")  # fmt: skip
     jwks = Jwks(settings.auth_jwks_url, cache_s=settings.auth_jwks_cache_s,
                 timeout_s=settings.auth_jwks_timeout_s)  # fmt: skip
     return SignIn(jwks, settings.auth_issuer, settings.auth_audience,
