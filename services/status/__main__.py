@@ -14,6 +14,7 @@ from services.status.api.erasure import ErasureApi
 from services.status.api.live import LiveHub
 from services.status.api.operations import OperationsApi
 from services.status.api.readings import StatusApi, database_unavailable
+from services.status.api.user_scope import user_scope
 from services.status.openapi import document
 from services.status.projection.advisories import MaxDeliveriesWatch
 from services.status.projection.handler import dead_letter, project
@@ -55,6 +56,7 @@ async def setup(rt: Runtime[Any]) -> None:
         on_poison=functools.partial(dead_letter, pool),
     )  # fmt: skip
     rt.app.middlewares.append(database_unavailable)
+    rt.app.middlewares.append(user_scope(pool, rt.js))  # a signed-in user: own readings only
     rt.app.add_routes(StatusApi(settings, pool, rt.js, hub).routes())
     rt.app.add_routes(OperationsApi(pool, rt.js).routes())
     rt.app.add_routes(CommandsApi(pool, rt.js, rt.publisher).routes())

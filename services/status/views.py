@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.events.envelope import Envelope
 from shared.states import BY_EVENT
@@ -49,6 +49,11 @@ class ReadingView(BaseModel):
     chart: dict[str, Any] | None = None
     reading: ReadingText | None = None
     error: dict[str, Any] | None = None
+    events_url: str | None = Field(
+        None,
+        description="Follow this (SSE) for live progress and text; with the API closed it "
+        "carries a short-lived `access_token` for this reading's events alone.",
+    )
 
 
 class ReadingSummary(BaseModel):

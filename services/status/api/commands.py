@@ -108,7 +108,7 @@ class CommandsApi:
             return reading_not_found(reading_id)
         made_by = _made_by(current.stored, fingerprint)
         if made_by == "this request":
-            return _accepted(current.request, replayed=True)
+            return _accepted(request, current.request, replayed=True)
         if made_by == "this key, another body":
             return reused_for_another_body()
         last = current.request
@@ -132,13 +132,13 @@ class CommandsApi:
             # Another regeneration won the race. Ours, retried? Then answer as it did.
             newer = await owned_request(self._js, reading_id, tenant)
             if newer is not None and _made_by(newer, fingerprint) == "this request":
-                return _accepted(newer.event.data, replayed=True)
+                return _accepted(request, newer.event.data, replayed=True)
             return problem(409, "Conflict",
                            f"reading {reading_id!r} was regenerated at the same time; "
                            "look at its current version", kind="conflict")  # fmt: skip
         log.info("reading regenerated", reading_id=reading_id, version=last.version + 1,
                  from_database=current.stored is None)  # fmt: skip
-        return _accepted(event.data, replayed=False)
+        return _accepted(request, event.data, replayed=False)
 
     async def cancel(self, request: web.Request) -> web.Response:
         reading_id = request.match_info["id"]
@@ -230,6 +230,7 @@ def _made_by(
     return None
 
 
-def _accepted(request: ReadingRequested, *, replayed: bool) -> web.Response:
+def _accepted(http: web.Request, request: ReadingRequested, *, replayed: bool) -> web.Response:
     # Relative links: the status service is where the reading is followed.
-    return accepted_response(request.reading_id, request.version, replayed=replayed)
+    return accepted_response(request.reading_id, request.version, replayed=replayed,
+                             request=http)  # fmt: skip

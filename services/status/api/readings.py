@@ -28,7 +28,8 @@ from services.status.store.readings import (
     user_readings,
 )
 from services.status.views import ReadingPage, ReadingSummary, view_from_request
-from shared.auth import tenant_of
+from shared.auth import principal_of, tenant_of
+from shared.auth.stream_token import events_url
 from shared.bus.lookup import plausible_id
 from shared.etag import etag_of, matches
 from shared.http import Handler
@@ -54,7 +55,7 @@ class StatusApi:
         self._hub = hub
         self._sse_gauge = SSE_CLIENTS.labels("status")
         self._lag = SSE_DELIVERY_LAG_SECONDS.labels("status")
-        self._streams: Counter[str | None] = Counter()  # open SSE streams per tenant
+        self._streams: Counter[str] = Counter()  # open SSE streams per tenant (or user)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -68,6 +69,7 @@ class StatusApi:
         if not plausible_id(reading_id):  # e.g. a NUL, which PostgreSQL refuses in text
             return reading_not_found(reading_id)
         tenant = tenant_of(request)
+        link = events_url(request, reading_id)  # its stream token, when tokens are on
         async with self._pool.acquire() as conn:
             body = await get_reading_json(conn, reading_id, tenant)
         if body is None:
@@ -76,7 +78,10 @@ class StatusApi:
             stored = await accepted_request(self._pool, self._js, reading_id, tenant)
             if stored is None:
                 return reading_not_found(reading_id)
-            body = view_from_request(stored.event).model_dump_json()
+            view = view_from_request(stored.event)
+            body = view.model_copy(update={"events_url": link}).model_dump_json()
+        else:  # PostgreSQL's document, and its link (last, as in `ReadingView`)
+            body = f'{body[:-1]},"events_url":{json.dumps(link)}}}'
         etag = etag_of(body.encode())
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if matches(request, etag):
@@ -118,23 +123,23 @@ class StatusApi:
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         reading_id = request.match_info["id"]
-        tenant = tenant_of(request)
+        tenant, who = tenant_of(request), principal_of(request).limit_key  # a user: their own
         if not await may_see(self._pool, self._js, reading_id, tenant):
             return reading_not_found(reading_id)
-        if self._streams[tenant] >= self._settings.sse_max_streams_per_key:
+        if self._streams[who] >= self._settings.sse_max_streams_per_key:
             return problem(
                 429, "Too Many Requests",
-                f"this key already has {self._streams[tenant]} open event streams "
+                f"this key already has {self._streams[who]} open event streams "
                 f"(at most {self._settings.sse_max_streams_per_key}); close one first",
                 kind="too-many-streams", headers={"Retry-After": str(SSE_RETRY_MS // 1000)},
             )  # fmt: skip
-        self._streams[tenant] += 1
+        self._streams[who] += 1
         try:
             return await self._events(request, reading_id)
         finally:
-            self._streams[tenant] -= 1
-            if not self._streams[tenant]:
-                del self._streams[tenant]
+            self._streams[who] -= 1
+            if not self._streams[who]:
+                del self._streams[who]
 
     async def _events(self, request: web.Request, reading_id: str) -> web.StreamResponse:
         resume = parse_last_event_id(

@@ -249,3 +249,16 @@ async def user_readings(
             user_id, before[0] if before else None, before[1] if before else "", limit, tenant,
         )  # fmt: skip
     return rows
+
+
+async def projected_user(pool: asyncpg.Pool, reading_id: str) -> tuple[bool, str | None]:
+    """Whether the reading's request is projected, and its `user_id` if so."""
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT user_id, requested_at IS NOT NULL AS known FROM readings WHERE id = $1",
+            reading_id,
+        )
+    if row is None or not row["known"]:
+        return False, None
+    user: str | None = row["user_id"]
+    return True, user
