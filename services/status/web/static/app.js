@@ -500,7 +500,10 @@
   }
 
   function follow(current) {
-    const url = `v1/readings/${encodeURIComponent(current.id)}/events`;
+    // The 202's events_url carries a stream token when the API is closed (EventSource
+    // cannot send a key or a bearer token itself); its query goes on this origin's path.
+    const token = current.eventsUrl ? new URL(current.eventsUrl, window.location.href).search : "";
+    const url = `v1/readings/${encodeURIComponent(current.id)}/events${token}`;
     const source = new EventSource(url);
     current.source = source;
     current.lastEvent = Date.now();
@@ -621,7 +624,7 @@
     const body = buildRequest();
     if (!body) return;
     resetOutput();
-    const current = { id: null, text: "", attempt: "", finished: false, source: null, watchdog: 0 };
+    const current = { id: null, eventsUrl: "", text: "", attempt: "", finished: false, source: null, watchdog: 0 };
     run = current;
     setBusy(true);
     reachStage("requested", false);
@@ -650,6 +653,7 @@
     const answer = await readJson(response);
     if (response.status === 202 && answer && answer.id) {
       current.id = String(answer.id);
+      current.eventsUrl = typeof answer.events_url === "string" ? answer.events_url : "";
       reading.dataset.readingId = current.id;
       setNotice("");
       follow(current);
