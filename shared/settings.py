@@ -123,6 +123,15 @@ class HttpSettings(BaseServiceSettings):
         "",
         description="Comma-separated browser origins allowed to call the API; empty = none.",
     )
+    priority_tenants: str = Field(
+        "",
+        description='Comma-separated tenants allowed `"priority": "high"` (others get '
+        "403); `*` = every caller, also the open API (no API_KEYS); empty = none.",
+    )
+
+    @property
+    def priority_tenant_set(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in self.priority_tenants.split(",") if t.strip())
 
     @property
     def cors_origin_list(self) -> list[str]:

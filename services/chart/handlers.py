@@ -69,6 +69,7 @@ async def _compute(batch: Sequence[Delivered]) -> list[Outputs | BaseException]:
         out = ChartCalculated(
             reading_id=req.reading_id, version=req.version, agent=req.agent,
             language=req.language, user_id=req.user_id, chart=chart, duration_s=per_chart,
+            priority=req.priority,
         )  # fmt: skip
         results.append([make_event(out, source=SOURCE)])
     log.debug("chart batch", size=len(requests), per_chart_ms=round(per_chart * 1000, 3))

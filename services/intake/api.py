@@ -30,7 +30,9 @@ from shared.events.reading_requested import ReadingRequested
 from shared.events.registry import make_event
 from shared.idempotency import key_of, reused_for_another_body
 from shared.logging import get_logger
-from shared.metrics import IDEMPOTENT_REPLAYS, SHED
+from shared.metrics import IDEMPOTENT_REPLAYS, READINGS_REQUESTED, SHED
+from shared.priority import allowed as priority_allowed
+from shared.priority import forbidden as priority_forbidden
 from shared.problem import bus_unavailable, invalid, validation_errors
 from shared.settings import IntakeSettings
 
@@ -64,6 +66,9 @@ def routes(
             if any(e["field"] == "body" or e["message"].startswith("Invalid JSON") for e in errors):
                 errors = [{"field": "body", "message": "the body is not valid JSON"}]
             return invalid(errors)
+        tenant = tenant_of(request)
+        if not priority_allowed(body.priority, tenant, settings.priority_tenant_set):
+            return priority_forbidden(body.priority, "intake")
         nonlocal in_flight
         if not bus_connected():
             # Say so at once instead of waiting for a publish that cannot be confirmed.
@@ -72,17 +77,20 @@ def routes(
             # Past capacity: shed at once, with a hint, instead of queueing without bound.
             SHED.labels("intake").inc()
             return bus_unavailable("too many requests are waiting for the event bus")
-        tenant = tenant_of(request)
         if key is None:
             reading_id, fingerprint = str(uuid.uuid4()), None
         else:
             reading_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{tenant or ''}\n{key}"))
-            fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+            # Normal priority is left out: a body fingerprints as it did before priorities.
+            plain = body.model_dump_json(
+                exclude={"priority"} if body.priority == "normal" else None
+            )
+            fingerprint = hashlib.sha256(plain.encode()).hexdigest()
         event = make_event(
             ReadingRequested(
                 reading_id=reading_id, birth=body.birth, agent=body.agent,
                 language=body.language, user_id=body.user_id, tenant=tenant,
-                request_hash=fingerprint,
+                request_hash=fingerprint, priority=body.priority,
             ),
             source=SOURCE,
         )  # fmt: skip
@@ -100,7 +108,9 @@ def routes(
             return bus_unavailable("the event bus did not confirm the request")
         finally:
             in_flight -= 1
-        log.info("reading accepted", reading_id=reading_id, agent=body.agent)
+        READINGS_REQUESTED.labels("intake", body.priority).inc()
+        log.info("reading accepted", reading_id=reading_id, agent=body.agent,
+                 priority=body.priority)  # fmt: skip
         return accepted_response(reading_id, 1, base)
 
     async def replay(reading_id: str, fingerprint: str | None) -> web.Response:
