@@ -55,7 +55,7 @@ async def test_an_allowed_tenant_gets_high_priority_on_its_subject(
     raw = await js.get_last_msg(
         names.STREAM, f"{names.HIGH_SUBJECT_PREFIX}.reading.requested.{rid}"
     )
-    assert decode(raw.data).data.priority == "high"
+    assert raw.data is not None and decode(raw.data).data.priority == "high"
     resp = await client.post("/v1/readings", json=BODY, headers=FREE)  # normal: anyone
     assert resp.status == 202
     assert await requests_stored(js) == {"high": 1, "normal": 1}
