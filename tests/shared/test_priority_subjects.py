@@ -4,16 +4,19 @@ work by priority. Real NATS (also on a 3-node cluster)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from nats.js import JetStreamContext
 
 from shared import names
 from shared.bus.lookup import last_event
 from shared.bus.publish import Publisher
-from shared.bus.topology import CHART, STATUS, ensure_consumer
+from shared.bus.topology import CHART, STATUS, ensure_consumer, ensure_stream, stream_config
 from shared.events import reading_requested
 from shared.events.registry import decode
 from tests import factories as f
+from tests.bus import stream_replicas
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
@@ -62,3 +65,35 @@ async def test_each_lane_holds_only_its_priority(js: JetStreamContext) -> None:
         for lane in CHART.lanes
     }
     assert pending == {names.CHART_HIGH_CONSUMER: 2, names.CHART_CONSUMER: 3}
+
+
+async def test_an_upgrade_adds_the_high_subjects_and_lanes_and_keeps_each_position(
+    js: JetStreamContext,
+) -> None:
+    """A stream and consumers declared before priorities (subjects `hd.>` only, `status`
+    filtering `hd.>`): the new declarations add `hd-high.>`, `chart-high`, `reader-high`
+    and the status filter; the old consumers keep their names and what they had pending."""
+    await js.delete_stream(names.STREAM)
+    before = stream_config(stream_replicas())
+    before.subjects = ["hd.>"]
+    await js.add_stream(before)
+    old_status = dataclasses.replace(STATUS, filter_subjects=("hd.>",))
+    for spec in (old_status, dataclasses.replace(CHART, high=None)):
+        await js.add_consumer(names.STREAM, config=spec.config())
+    pub = Publisher(js, service="tests")
+    await pub.publish(f.requested(f.new_id()))
+
+    await ensure_stream(js, stream_replicas())
+    for spec in (STATUS, CHART):
+        await ensure_consumer(js, spec)
+    await pub.publish(f.requested(f.new_id(), priority="high"))
+    info = await js.stream_info(names.STREAM)
+    assert info.config.subjects == names.STREAM_SUBJECTS
+    status = await js.consumer_info(names.STREAM, STATUS.durable)
+    assert sorted(status.config.filter_subjects or []) == sorted(names.STREAM_SUBJECTS)
+    assert status.num_pending == 2  # the old event and the new high one
+    pending = {
+        lane.durable: (await js.consumer_info(names.STREAM, lane.durable)).num_pending
+        for lane in CHART.lanes
+    }
+    assert pending == {names.CHART_HIGH_CONSUMER: 1, names.CHART_CONSUMER: 1}
