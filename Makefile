@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-run: install ## Run the product: embedded NATS + PostgreSQL + the four services
+run: install ## Run the product: embedded NATS + PostgreSQL + the four services + the API gateway (:8000)
 	$(PY) -m shared.launcher
 
 cluster: install ## Production shape: 3 clustered NATS servers (R3), SERVICE_REPLICAS processes each

@@ -15,6 +15,10 @@ two each). Replicas of intake and status share their API port
 (`HTTP_REUSEPORT`) and each has an ops port of its own (`OPS_PORT`) for its
 probes and metrics; replicas of chart and reader each get their own ops port.
 
+Last the dev gateway (`shared/gateway.py`, `GATEWAY_PORT`): the public API of
+intake and status on one origin, routed as the Kubernetes edge routes it
+(`shared/routes.py`); it is supervised like a service.
+
 `EMBEDDED_NATS_AUTH=true` runs the embedded NATS with the production accounts
 and permissions (`shared/bus/permissions.py`): passwords are generated at each
 start into `auth.conf` beside the server's data (mode 0600), and each service
@@ -45,6 +49,7 @@ from shared.settings import LauncherSettings, describe_error
 
 SERVICES = ("status", "chart", "reader", "intake")  # the order they start in
 HTTP_SERVICES = ("intake", "status")  # replicas share the API port
+GATEWAY = "gateway"  # `python -m shared.gateway`, after the services
 CLUSTER_SIZE = 3
 CRASH_LOOP_RESTARTS = 5  # restarts within CRASH_LOOP_WINDOW_S that count as a crash loop
 CRASH_LOOP_WINDOW_S = 60.0
@@ -56,9 +61,9 @@ def say(message: str) -> None:
 
 @dataclass
 class ServiceProcess:
-    """One service as a supervised child process."""
+    """One service (or the gateway) as a supervised child process."""
 
-    name: str  # the service: intake, chart, reader or status
+    name: str  # the service: intake, chart, reader or status; or gateway
     env: dict[str, str]
     ops_port: int  # where this process alone answers /readyz and /metrics
     replica: int = 1
@@ -76,7 +81,7 @@ class ServiceProcess:
         log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", f"services.{self.name}"],
+                [sys.executable, "-m", self.module],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -86,6 +91,10 @@ class ServiceProcess:
         finally:
             if log is not None:
                 log.close()
+
+    @property
+    def module(self) -> str:
+        return "shared.gateway" if self.name == GATEWAY else f"services.{self.name}"
 
     def ready(self) -> bool:
         try:
@@ -110,9 +119,11 @@ def replica_key(name: str, replica: int) -> str:
 
 
 class Stack:
-    """The embedded infrastructure (where needed) plus the four services' processes.
+    """The embedded infrastructure (where needed) plus the four services' processes and
+    the gateway's.
 
-    `services` holds every process by key: `chart` (the first replica), `chart-2`, ...
+    `services` holds every process by key: `chart` (the first replica), `chart-2`, ...,
+    and `gateway` (unless `gateway=False`).
     """
 
     def __init__(
@@ -124,8 +135,10 @@ class Stack:
         cluster: bool = False,
         replicas: dict[str, int] | None = None,
         nats_passwords: dict[str, str] | None = None,
+        gateway: bool = True,
     ) -> None:
         self.settings = settings
+        self.gateway = gateway
         self.data_dir = settings.data_dir.resolve()
         self.cluster = cluster
         self.replicas = replicas or settings.replica_counts(cluster=cluster)
@@ -195,6 +208,8 @@ class Stack:
 
     def start_services(self) -> None:
         s = self.settings
+        if self.gateway and port_open(s.gateway_port):
+            raise SystemExit(f"port {s.gateway_port} is taken: set GATEWAY_PORT")
         env = {
             **os.environ,
             "NATS_URL": self.nats_url,
@@ -206,6 +221,8 @@ class Stack:
             "STATUS_BASE_URL": os.environ.get(
                 "STATUS_BASE_URL", f"http://127.0.0.1:{s.status_port}"
             ),
+            # Through the gateway, intake links to the gateway's origin (X-Forwarded-Host).
+            "TRUSTED_PROXIES": os.environ.get("TRUSTED_PROXIES", "127.0.0.1"),
             # The demo page is served by status and posts to intake on another port.
             "CORS_ORIGINS": os.environ.get(
                 "CORS_ORIGINS",
@@ -227,6 +244,17 @@ class Stack:
                 svc = ServiceProcess(name, {**env, **own_env}, ops_port, replica, log_path=log)
                 svc.start()
                 self.services[key] = svc
+        if self.gateway:
+            own = {"GATEWAY_PORT": str(s.gateway_port)}
+            log = self.log_dir / f"{GATEWAY}.log" if self.log_dir else None
+            svc = ServiceProcess(GATEWAY, {**env, **own}, s.gateway_port, log_path=log)
+            svc.start()
+            self.services[GATEWAY] = svc
+
+    @property
+    def gateway_url(self) -> str:
+        """The public API of both services on one origin (the dev gateway)."""
+        return f"http://127.0.0.1:{self.settings.gateway_port}"
 
     def _ports(self, name: str, replica: int) -> tuple[int, dict[str, str]]:
         """The ops port of one replica, and the environment that gives it its ports."""
@@ -315,12 +343,13 @@ def on_free_ports(data_dir: Path, nats_url: str, database_url: str) -> LauncherS
     return LauncherSettings(
         data_dir=data_dir, nats_url=nats_url, database_url=SecretStr(database_url),
         intake_port=free_port(), status_port=free_port(), chart_ops_port=free_port(),
-        reader_ops_port=free_port(), ops_port_base=0,
+        reader_ops_port=free_port(), gateway_port=free_port(), ops_port_base=0,
     )  # fmt: skip
 
 
 def banner(stack: Stack) -> str:
     s = stack.settings
+    api = stack.gateway_url
     intake = f"http://127.0.0.1:{s.intake_port}"
     status = f"http://127.0.0.1:{s.status_port}"
     metrics = "  ".join(f":{svc.ops_port}/metrics" for svc in stack.services.values())
@@ -331,6 +360,8 @@ def banner(stack: Stack) -> str:
         nats += f"  (a user per service; admin's password: {stack.data_dir}/nats*/auth.conf)"
     return f"""
   Human Design pipeline is up ({shape}).
+    API: {api}   (intake's and status' public API on one origin, as in Kubernetes)
+
     demo    {status}/                    (open in a browser)
     intake  {intake}/v1/readings        (POST)
     status  {status}/v1/readings/{{id}}   (GET; /events for SSE)
@@ -338,10 +369,10 @@ def banner(stack: Stack) -> str:
     metrics {metrics}
 
   Try it:
-    curl -s -X POST {intake}/v1/readings -H 'Content-Type: application/json' \\
+    curl -s -X POST {api}/v1/readings -H 'Content-Type: application/json' \\
       -d '{{"birth": {{"date": "1948-04-09", "time": "00:14", "place": {{"latitude": 45.5017, "longitude": -73.5673}}}}, "agent": "personality", "language": "en"}}'
-    curl -s {status}/v1/readings/<id>
-    curl -N {status}/v1/readings/<id>/events
+    curl -s {api}/v1/readings/<id>
+    curl -N {api}/v1/readings/<id>/events
 
   Ctrl-C stops everything.
 """  # noqa: E501

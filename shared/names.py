@@ -85,6 +85,15 @@ def live_so_far_subject(reading_id: str) -> str:
     return f"live.sofar.{reading_id}"
 
 
+def source_of(service: str) -> str:
+    """The CloudEvents `source` of every event `service` emits, e.g. `/services/chart`.
+
+    Set once per service, by its publisher (`shared.bus.publish.Publisher.source`),
+    never written out by a handler.
+    """
+    return f"/services/{service}"
+
+
 # Durable consumers: one per service (chart and reader: one per priority), shared by all
 # its replicas (the work split). The normal lanes keep their names from before priorities.
 CHART_CONSUMER = "chart"

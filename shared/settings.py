@@ -165,6 +165,13 @@ class IntakeSettings(HttpSettings):
         description="Public base URL of the status service for Location/SSE links; "
         "empty = same origin (an ingress routes both).",
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks (CIDR) of proxies whose "
+        "X-Forwarded-Host/-Proto name the origin of the links intake answers with (the "
+        "client's origin, not STATUS_BASE_URL); empty = none (`make run`: 127.0.0.1, its "
+        "gateway).",
+    )
     publish_timeout_s: float = Field(2.0, gt=0, le=30)
     intake_max_in_flight: int = Field(
         2000,
@@ -172,6 +179,14 @@ class IntakeSettings(HttpSettings):
         le=100_000,
         description="Requests waiting for JetStream at once; past it intake sheds with 503.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_trusted_proxies(cls, v: str) -> str:
+        from shared.forwarded import parse_trusted_proxies
+
+        parse_trusted_proxies(v)
+        return v
 
 
 class StatusSettings(HttpSettings):
@@ -309,6 +324,19 @@ class ReaderSettings(BaseServiceSettings):
         return self.reader_concurrency + prefetch
 
 
+class GatewaySettings(BaseSettings):
+    """`make run`'s dev gateway (shared/gateway.py): one origin for the public API."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    gateway_port: int = Field(8000, ge=1, le=65535)
+    http_host: str = "0.0.0.0"  # noqa: S104 - like the services it fronts
+    intake_port: int = Field(8080, ge=1, le=65535, description="Intake, on 127.0.0.1.")
+    status_port: int = Field(8081, ge=1, le=65535, description="Status, on 127.0.0.1.")
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+
 SERVICE_NAMES = ("intake", "chart", "reader", "status")
 CLUSTER_REPLICAS = "intake=2,chart=2,reader=2,status=2"  # `make cluster`'s default
 
@@ -347,6 +375,10 @@ class LauncherSettings(BaseSettings):
     status_port: int = Field(8081, ge=1, le=65535)
     chart_ops_port: int = Field(9101, ge=1, le=65535)
     reader_ops_port: int = Field(9102, ge=1, le=65535)
+    gateway_port: int = Field(
+        8000, ge=1, le=65535,
+        description="The dev gateway: the public API of both services on one origin.",
+    )  # fmt: skip
     embedded_nats_port: int = Field(
         4222, ge=1, le=65535, description="Client port; a cluster's nodes take it and the next."
     )

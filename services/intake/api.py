@@ -28,6 +28,7 @@ from shared.bus.publish import BUS_ERRORS, Publisher, SubjectConflict
 from shared.events import reading_requested
 from shared.events.reading_requested import ReadingRequested
 from shared.events.registry import make_event
+from shared.forwarded import forwarded_origin, parse_trusted_proxies
 from shared.idempotency import key_of, reused_for_another_body
 from shared.logging import get_logger
 from shared.metrics import IDEMPOTENT_REPLAYS, READINGS_REQUESTED, SHED
@@ -38,7 +39,6 @@ from shared.settings import IntakeSettings
 
 log = get_logger(__name__)
 
-SOURCE = "/services/intake"
 # Reading ids of idempotent requests: uuid5(this, tenant + key). Never change it.
 IDEMPOTENCY_NAMESPACE = uuid.UUID("5b0f6f3e-3c1e-4d8e-9a53-0d6c2a6f1e42")
 
@@ -50,8 +50,14 @@ def routes(
     bus_connected: Callable[[], bool] = lambda: True,
 ) -> web.RouteTableDef:
     table = web.RouteTableDef()
-    base = settings.status_base_url.rstrip("/")
+    configured_base = settings.status_base_url.rstrip("/")
+    trusted = parse_trusted_proxies(settings.trusted_proxies)
     in_flight = 0
+
+    def links_base(request: web.Request) -> str:
+        """Where the links point: the client's origin behind a trusted proxy (which routes
+        them to status), else STATUS_BASE_URL (empty: same origin)."""
+        return forwarded_origin(request, trusted) or configured_base
 
     @table.post("/v1/readings")
     async def create_reading(request: web.Request) -> web.Response:
@@ -92,7 +98,7 @@ def routes(
                 language=body.language, user_id=body.user_id, tenant=tenant,
                 request_hash=fingerprint, priority=body.priority,
             ),
-            source=SOURCE,
+            source=publisher.source,
         )  # fmt: skip
         in_flight += 1
         try:
@@ -102,7 +108,7 @@ def routes(
                 expected_last_subject_seq=0 if key is not None else None,
             )
         except SubjectConflict:
-            return await replay(reading_id, fingerprint)
+            return await replay(reading_id, fingerprint, links_base(request))
         except BUS_ERRORS as exc:
             log.warning("publish failed", reading_id=reading_id, error=str(exc))
             return bus_unavailable("the event bus did not confirm the request")
@@ -111,9 +117,9 @@ def routes(
         READINGS_REQUESTED.labels("intake", body.priority).inc()
         log.info("reading accepted", reading_id=reading_id, agent=body.agent,
                  priority=body.priority)  # fmt: skip
-        return accepted_response(reading_id, 1, base)
+        return accepted_response(reading_id, 1, links_base(request))
 
-    async def replay(reading_id: str, fingerprint: str | None) -> web.Response:
+    async def replay(reading_id: str, fingerprint: str | None, base: str) -> web.Response:
         """Answer a request whose Idempotency-Key already created `reading_id`."""
         try:
             stored = await last_event(js, reading_requested.TYPE, reading_id)

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, Field
 
-from services.status.erasure import UserReadingsErased
-from services.status.operations import DeadLetterPage, PipelineView
+from services.status.api.erasure import UserReadingsErased
+from services.status.api.operations import DeadLetterPage, PipelineView
 from services.status.views import ReadingPage, ReadingView
 from shared.api_models import (
     IdempotencyKey,

@@ -1,8 +1,11 @@
 """The consume loop: pull, decode, handle with bounded concurrency, settle each message.
 
-Handlers never see NATS. A handler gets decoded envelopes and returns the
-events to publish (published before the ack, so a crash in between only
-causes a deduplicated re-publish) or raises an outcome (see `outcomes`):
+Handlers never see NATS. A handler gets the decoded payload model and a
+`Context` (`shared.bus.context`: the delivery, a bound logger, `emit` and
+`send_live`) and returns the payload models of the events it produces; the loop
+wraps them in envelopes with the service's source and deterministic ids and
+publishes them before the ack (so a crash in between only causes a
+deduplicated re-publish). Or it raises an outcome (see `outcomes`):
 
 - returned events  -> publish each (awaited) -> ack
 - `Permanent`      -> `reading.failed` (code) -> term
@@ -12,8 +15,11 @@ causes a deduplicated re-publish) or raises an outcome (see `outcomes`):
   `max_deliver` attempts -> `reading.failed` (`retries_exhausted`) -> term
 - undecodable / unknown major / impossible payload -> dead at once (term)
 
-A handler of one event finds its delivery (attempt, stream sequence) with
-`current_delivery()`; a batch handler gets it in each `Delivered`.
+`reading.failed` is built here (`shared.bus.failures`), only by a loop that
+`fails_as` a stage. Three kinds of handler: `handler` (one event),
+`batch_handler` (the fetched events together, each an `Incoming` with its own
+context) and `envelope_handler` (a batch of whole envelopes with their stream
+sequence, for a consumer that needs ids and times: the status projection).
 
 Only as many messages are fetched as there are free handler slots (fetched
 messages age in the client buffer and would be redelivered elsewhere), and
@@ -35,23 +41,27 @@ import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import nats.errors
 import structlog
+from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import StatusCode
 from nats.js.errors import NotFoundError
 
 from shared import names
+from shared.bus import failures
+from shared.bus.context import BusContext, Context, Delivery
 from shared.bus.outcomes import Permanent, Release, Transient, backoff_delay
 from shared.bus.publish import Publisher
 from shared.bus.topology import ConsumerSpec, ensure_consumer
+from shared.events.base import ReadingEvent
 from shared.events.envelope import Envelope
-from shared.events.registry import PoisonEvent, decode
+from shared.events.reading_failed import ReadingFailed, Stage
+from shared.events.registry import PoisonEvent, decode, make_event
 from shared.logging import get_logger
 from shared.metrics import (
     CONSUMER_ACK_PENDING,
@@ -66,12 +76,14 @@ from shared.metrics import (
 log = get_logger(__name__)
 
 Event = Envelope[Any]
-Outputs = Sequence[Event]
+Outputs = Sequence[Event]  # what an envelope handler returns: whole envelopes
+Produced = Sequence[ReadingEvent]  # what a handler returns: payload models, wrapped by the loop
+P = TypeVar("P", bound=ReadingEvent)
 
 
 @dataclass(frozen=True)
 class Delivered:
-    """An event as a batch handler sees it: the envelope and its place in the stream."""
+    """An event as an envelope handler sees it: the envelope and its place in the stream."""
 
     event: Event
     stream_seq: int
@@ -79,36 +91,11 @@ class Delivered:
 
 
 @dataclass(frozen=True)
-class Delivery:
-    """Which delivery of its event a handler is handling (see `current_delivery`)."""
+class Incoming(Generic[P]):
+    """One event as a batch handler sees it: its payload and its own context."""
 
-    stream_seq: int
-    attempt: int  # 1 for the first delivery (JetStream's num_delivered)
-    max_deliver: int  # the consumer's MaxDeliver; 0 or less: no limit
-
-    @property
-    def redelivered(self) -> bool:
-        """Delivered before: an earlier attempt may have done (part of) the work."""
-        return self.attempt > 1
-
-    @property
-    def last(self) -> bool:
-        """The last delivery JetStream makes: a message handed back now is not seen again."""
-        return 0 < self.max_deliver <= self.attempt
-
-
-FIRST_DELIVERY = Delivery(stream_seq=0, attempt=1, max_deliver=0)
-_DELIVERY: ContextVar[Delivery] = ContextVar("delivery", default=FIRST_DELIVERY)
-
-
-def current_delivery() -> Delivery:
-    """The delivery of the event being handled, as the consume loop set it for the handler.
-
-    Set per event in the handler's task (and so seen by tasks it starts), like the
-    log context; outside a consume loop (a handler called directly) it is
-    `FIRST_DELIVERY`.
-    """
-    return _DELIVERY.get()
+    data: P
+    ctx: Context
 
 
 @dataclass(frozen=True)
@@ -122,11 +109,12 @@ class Poison:
     raw: bytes
 
 
-EventHandler = Callable[[Event], Awaitable[Outputs]]
-# A batch handler returns, per input event and in order, its outputs or an outcome exception.
-BatchHandler = Callable[[Sequence[Delivered]], Awaitable[Sequence[Outputs | BaseException]]]
-# Builds the `reading.failed` event for a reading that cannot complete (None: publish none).
-FailureFactory = Callable[[str, int, str, str], Event]
+# One event: its payload and context in, the payloads of the events it produces out.
+Handler = Callable[[P, Context], Awaitable[Produced]]
+# A batch handler returns, per input event and in order, what it produced or an outcome.
+BatchHandler = Callable[[Sequence[Incoming[P]]], Awaitable[Sequence[Produced | BaseException]]]
+# The same over whole envelopes, for a consumer that needs their ids and times (status).
+EnvelopeHandler = Callable[[Sequence[Delivered]], Awaitable[Sequence[Outputs | BaseException]]]
 # Records a poison message somewhere durable before it is terminated.
 PoisonHook = Callable[[Poison], Awaitable[None]]
 
@@ -151,28 +139,40 @@ class ConsumeLoop:
         *,
         service: str,
         publisher: Publisher,
-        handler: EventHandler | None = None,
-        batch_handler: BatchHandler | None = None,
+        handler: Handler[Any] | None = None,
+        batch_handler: BatchHandler[Any] | None = None,
+        envelope_handler: EnvelopeHandler | None = None,
         concurrency: int = 64,
         batch_size: int = 64,
-        on_failure: FailureFactory | None = None,
+        fails_as: Stage | None = None,
         on_poison: PoisonHook | None = None,
+        nc: NATS | None = None,
         poll_s: float = 1.0,
         monitor_s: float = 5.0,
         stall_after_s: float = 30.0,
     ) -> None:
-        if (handler is None) == (batch_handler is None):
-            raise ValueError("give exactly one of handler or batch_handler")
+        """Give exactly one kind of handler (see the module doc).
+
+        Args:
+            publisher: stores outputs; its `source` is the source of the events wrapped here.
+            fails_as: the stage named in the `reading.failed` this loop publishes (None: none).
+            nc: the connection `Context.send_live` sends live text on (None: no live text).
+        """
+        if [handler, batch_handler, envelope_handler].count(None) != 2:
+            raise ValueError("give exactly one of handler, batch_handler or envelope_handler")
         self._js = js
         self._spec = spec
         self._service = service
         self._publisher = publisher
         self._handler = handler
         self._batch_handler = batch_handler
+        self._envelope_handler = envelope_handler
         self._concurrency = concurrency
         self._batch_size = max(1, min(batch_size, concurrency))
-        self._on_failure = on_failure
+        self._fails_as = fails_as
         self._on_poison = on_poison
+        self._nc = nc
+        self._handler_log = get_logger(f"services.{service}")  # what `Context.log` binds
         self._poll_s = poll_s
         self._stopping = asyncio.Event()
         self._slot_freed = asyncio.Event()
@@ -317,7 +317,7 @@ class ConsumeLoop:
         for m in msgs:
             self._in_flight[m.reply] = (m, now)
         self._gauge.set(len(self._in_flight))
-        if self._batch_handler is not None:
+        if self._handler is None:  # a batch or envelope handler takes them together
             self._spawn(self._process(msgs))
         else:
             for m in msgs:
@@ -373,25 +373,44 @@ class ConsumeLoop:
             self._slot_freed.set()
 
     async def _handle(self, events: list[tuple[Msg, Event]]) -> Sequence[Outputs | BaseException]:
-        if self._batch_handler is not None:
+        if self._envelope_handler is not None:
             batch = [Delivered(e, _stream_seq(m), _attempt(m)) for m, e in events]
             try:
-                return await self._batch_handler(batch)
+                return await self._envelope_handler(batch)
             except Exception as exc:
                 log.exception("batch handler failed", consumer=self._spec.durable)
                 return [exc] * len(events)
+        if self._batch_handler is not None:
+            incoming = [Incoming(e.data, self._context(m, e)) for m, e in events]
+            try:
+                results = await self._batch_handler(incoming)
+            except Exception as exc:
+                log.exception("batch handler failed", consumer=self._spec.durable)
+                return [exc] * len(events)
+            return [self._wrap(r) for r in results]
         assert self._handler is not None
         msg, event = events[0]
         structlog.contextvars.bind_contextvars(
             reading_id=event.subject, event_id=event.id, event_type=event.type
         )
-        delivery = _DELIVERY.set(Delivery(_stream_seq(msg), _attempt(msg), self._spec.max_deliver))
         try:
-            return [await self._handler(event)]
+            return [self._wrap(await self._handler(event.data, self._context(msg, event)))]
         except Exception as exc:
             return [exc]
-        finally:
-            _DELIVERY.reset(delivery)
+
+    def _context(self, msg: Msg, event: Event) -> BusContext:
+        delivery = Delivery(_stream_seq(msg), _attempt(msg), self._spec.max_deliver)
+        bound = {"reading_id": event.subject, "event_id": event.id, "event_type": event.type}
+        return BusContext(delivery, self._publisher, self._nc, self._handler_log, bound)
+
+    def _wrap(self, produced: Produced | BaseException) -> Outputs | BaseException:
+        """A handler's payload models in their envelopes, from this service's source."""
+        if isinstance(produced, BaseException):
+            return produced
+        try:
+            return [make_event(data, source=self._publisher.source) for data in produced]
+        except Exception as exc:  # not an event contract: a bug, retried and then failed
+            return exc
 
     async def _settle(self, msg: Msg, event: Event, result: Outputs | BaseException) -> None:
         bound = structlog.contextvars.bound_contextvars(
@@ -403,7 +422,7 @@ class ConsumeLoop:
                 if isinstance(result, Permanent):
                     outcome = "failed"
                     log.warning("event failed permanently", code=result.code, reason=result.message)
-                    await self._fail(event, result.code, result.message)
+                    await self._fail(lambda stage: failures.permanent(stage, event.data, result))
                     await msg.term()
                 elif isinstance(result, Release):
                     outcome = "released"
@@ -435,7 +454,7 @@ class ConsumeLoop:
         if 0 < self._spec.max_deliver <= attempt:
             log.error("retries exhausted", attempt=attempt, reason=reason)
             await self._fail(
-                event, "retries_exhausted", f"gave up after {attempt} attempts: {reason}"
+                lambda stage: failures.retries_exhausted(stage, event.data, attempt, reason)
             )
             await msg.term()
             return "exhausted"
@@ -452,12 +471,15 @@ class ConsumeLoop:
         await msg.nak(delay=delay)
         return "retry"
 
-    async def _fail(self, event: Event, code: str, message: str) -> None:
-        if self._on_failure is None:
+    async def _fail(
+        self, build: Callable[[Stage], ReadingFailed], timeout_s: float | None = SETTLE_TIMEOUT_S
+    ) -> None:
+        """Publish the `reading.failed` that `build` (one of `failures`) makes for this
+        loop's stage; nothing when the loop fails no readings (`fails_as` None)."""
+        if self._fails_as is None:
             return
-        version = int(getattr(event.data, "version", 1))
-        failed = self._on_failure(event.subject, version, code, message)
-        await self._publisher.publish(failed, SETTLE_TIMEOUT_S)
+        failed = make_event(build(self._fails_as), source=self._publisher.source)
+        await self._publisher.publish(failed, timeout_s)
 
     async def _dead(self, msg: Msg, poison: PoisonEvent) -> None:
         parsed = names.parse_subject(msg.subject)
@@ -468,10 +490,9 @@ class ConsumeLoop:
                 await self._on_poison(
                     Poison(msg.subject, _stream_seq(msg), poison.code, poison.reason, msg.data)
                 )
-            if self._on_failure is not None and parsed is not None:
-                await self._publisher.publish(
-                    self._on_failure(parsed[1], 1, poison.code, poison.reason)
-                )
+            if parsed is not None:
+                reading_id = parsed[1]
+                await self._fail(lambda stage: failures.poison(stage, reading_id, poison), None)
         except Exception as exc:
             # Not recorded yet: keep the message and try again later rather than lose it.
             log.warning("could not record poison event", error=str(exc))

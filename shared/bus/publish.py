@@ -59,12 +59,17 @@ def stream_busy(exc: BaseException) -> bool:
 
 
 class Publisher:
-    """Publishes envelopes and waits until JetStream has stored them."""
+    """Publishes envelopes and waits until JetStream has stored them.
+
+    One per service (the runner's): `source` is what the service's events say they
+    come from, so handlers and routes never name it themselves.
+    """
 
     def __init__(self, js: JetStreamContext, *, service: str, timeout_s: float = 5.0) -> None:
         self._js = js
         self._service = service
         self._timeout_s = timeout_s
+        self.source = names.source_of(service)
 
     async def publish(
         self,

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from shared.events.base import ReadingEvent
 from shared.events.birth import BirthInput
 
 TYPE = "reading.requested"
@@ -29,8 +30,7 @@ class ReadingOptions(BaseModel):
     )
 
 
-class ReadingRequested(ReadingOptions):
-    reading_id: str
+class ReadingRequested(ReadingEvent, ReadingOptions):
     version: int = Field(1, ge=1, description="Reading version; a regeneration is version 2+.")
     birth: BirthInput
     tenant: str | None = Field(

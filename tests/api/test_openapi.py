@@ -144,7 +144,9 @@ async def apps(
                             database_url=SecretStr(database_url))  # fmt: skip
     async with (
         service_app("intake", intake_main.setup, intake, nc, js) as intake_app,
-        service_app("status", status_main.setup, status, nc, js) as status_app,
+        service_app(
+            "status", status_main.setup, status, nc, js, status_main.DATABASE
+        ) as status_app,  # fmt: skip
     ):
         yield {"intake": intake_app, "status": status_app}
 

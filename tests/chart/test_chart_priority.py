@@ -12,7 +12,7 @@ import asyncio
 import pytest
 from nats.js import JetStreamContext
 
-from services.chart.handlers import batch_handler, failure
+from services.chart.handlers import batch_handler
 from shared import names
 from shared.bus.cancellations import CancelledReadings
 from shared.bus.consumer import ConsumeLoop
@@ -59,7 +59,7 @@ async def test_high_requests_overtake_a_backlog_of_normal_ones(js: JetStreamCont
     await cancelled.start(js)
     await ensure_consumer(js, CHART)
     loop = ConsumeLoop(js, CHART, service="chart", publisher=pub, concurrency=1, batch_size=1,
-                       batch_handler=batch_handler(cancelled), on_failure=failure)  # fmt: skip
+                       batch_handler=batch_handler(cancelled), fails_as="chart")  # fmt: skip
     loop.start()
     try:
         async with asyncio.timeout(60):

@@ -69,23 +69,24 @@ async def test_sigterm_stops_everything_and_a_second_run_keeps_readings(
     tmp_path: Path, repo_root: Path
 ) -> None:
     ports = {name: free_port() for name in ("intake_port", "status_port", "chart_ops_port",
-                                            "reader_ops_port", "embedded_nats_port",
-                                            "embedded_pg_port")}  # fmt: skip
+                                            "reader_ops_port", "gateway_port",
+                                            "embedded_nats_port", "embedded_pg_port")}  # fmt: skip
     intake = f"http://127.0.0.1:{ports['intake_port']}"
     status = f"http://127.0.0.1:{ports['status_port']}"
+    api = f"http://127.0.0.1:{ports['gateway_port']}"  # the dev gateway: both on one origin
     ops = [intake, status, f"http://127.0.0.1:{ports['chart_ops_port']}",
-           f"http://127.0.0.1:{ports['reader_ops_port']}"]  # fmt: skip
+           f"http://127.0.0.1:{ports['reader_ops_port']}", api]  # fmt: skip
     data_dir = tmp_path / "data"
 
     async with aiohttp.ClientSession() as http:
         first = launch(data_dir, ports, repo_root)
         try:
             await wait_ready(http, ops, 120)
-            rid = await post_reading(http, intake)
-            await wait_status(http, status, rid, {"completed"})
+            rid = await post_reading(http, api)
+            await wait_status(http, api, rid, {"completed"})
         finally:
             children = stop(first)
-        assert len(children) >= 6  # four services, nats-server, postgres (and its workers)
+        assert len(children) >= 7  # 4 services, the gateway, nats-server, postgres (+ workers)
         await asyncio.sleep(0.5)
         alive = [p for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
         assert alive == [], f"left behind: {[p.cmdline() for p in alive]}"
@@ -106,7 +107,8 @@ async def test_cluster_mode_runs_three_nats_nodes_and_the_replicas_asked_for(
     tmp_path: Path, repo_root: Path
 ) -> None:
     ports = {name: free_port() for name in ("intake_port", "status_port", "chart_ops_port",
-                                            "reader_ops_port", "embedded_pg_port")}  # fmt: skip
+                                            "reader_ops_port", "gateway_port",
+                                            "embedded_pg_port")}  # fmt: skip
     base = free_ports_in_a_row(9)  # client, route and monitoring ports of n1..n3
     ports |= {"embedded_nats_port": base, "embedded_nats_route_port": base + 3,
               "embedded_nats_monitor_port": base + 6}  # fmt: skip
@@ -116,8 +118,9 @@ async def test_cluster_mode_runs_three_nats_nodes_and_the_replicas_asked_for(
                       SERVICE_REPLICAS="intake=2,chart=2,reader=1,status=2")  # fmt: skip
     async with aiohttp.ClientSession() as http:
         try:
-            await wait_ready(http, [intake, status], 120)
-            rid = await post_reading(http, intake)
+            api = f"http://127.0.0.1:{ports['gateway_port']}"
+            await wait_ready(http, [intake, status, api], 120)
+            rid = await post_reading(http, api)  # through the gateway to replicas sharing a port
             await wait_status(http, status, rid, {"completed"}, timeout_s=60)
             tree = psutil.Process(launcher.pid).children(recursive=True)
             commands = [" ".join(p.cmdline()) for p in tree]

@@ -14,7 +14,7 @@ import pytest
 from nats.js import JetStreamContext
 from pydantic import SecretStr
 
-from services.reader.handlers import ReadingWriter, failure
+from services.reader.handlers import ReadingWriter
 from services.reader.providers import OpenAIProvider
 from shared import names
 from shared.bus.consumer import ConsumeLoop
@@ -50,9 +50,9 @@ async def test_high_charts_overtake_a_backlog_of_normal_ones(
             reader_concurrency=1,
         ))  # fmt: skip
         await ensure_consumer(js, READER)
-        writer = ReadingWriter(provider, pub, calls=settings.reader_concurrency)
+        writer = ReadingWriter(provider, calls=settings.reader_concurrency)
         loop = ConsumeLoop(js, READER, service="reader", publisher=pub, handler=writer.handle,
-                           concurrency=settings.reader_held, on_failure=failure)  # fmt: skip
+                           concurrency=settings.reader_held, fails_as="reader")  # fmt: skip
         loop.start()
         try:
             async with asyncio.timeout(60):

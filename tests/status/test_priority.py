@@ -12,8 +12,8 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from nats.js import JetStreamContext
 
-from services.status.commands import CommandsApi
-from services.status.operations import OperationsApi
+from services.status.api.commands import CommandsApi
+from services.status.api.operations import OperationsApi
 from shared import names
 from shared.bus.lookup import last_event
 from shared.bus.publish import Publisher

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from services.status.live import sse_frame
-from services.status.live_text import LiveText
+from services.status.api.live import sse_frame
+from services.status.api.live_text import LiveText
 from shared.events.reading_delta import ReadingDelta
 
 MAX_SEQ = 2**63 - 1  # stream sequences are PostgreSQL bigints

@@ -24,12 +24,13 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import asyncpg
 from aiohttp import web
 from nats.js import JetStreamContext
 from pydantic import ValidationError
 
-from services.status.access import OWNER_COLUMNS, owned_request
+from services.status.api.access import owned_request
+from services.status.store.pool import Pool
+from services.status.store.readings import projected_row
 from shared.api_models import ReadingCancelledAnswer, RegenerateRequest, accepted_response
 from shared.auth import tenant_of
 from shared.bus.lookup import StoredEvent, last_event, plausible_id
@@ -47,7 +48,6 @@ from shared.problem import bus_unavailable, invalid, problem, reading_not_found,
 
 log = get_logger(__name__)
 
-SOURCE = "/services/status"
 _ENDINGS = (reading_generated.TYPE, reading_failed.TYPE, reading_cancelled.TYPE)
 # A projected status that ended its version, and the event that ended it.
 _ENDED_BY = {
@@ -55,13 +55,6 @@ _ENDED_BY = {
     "failed": reading_failed.TYPE,
     "cancelled": reading_cancelled.TYPE,
 }
-
-# The reading as PostgreSQL knows it, with its tombstone (one row even when unknown).
-_PROJECTED = f"""
-SELECT {OWNER_COLUMNS}, r.user_id, r.agent, r.language, r.birth::text AS birth,
-       r.current_version, r.status
-FROM (SELECT 1) one LEFT JOIN readings r ON r.id = $1
-"""
 
 
 @dataclass(frozen=True)
@@ -77,7 +70,7 @@ class Current:
 class CommandsApi:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        pool: Pool,
         js: JetStreamContext,
         publisher: Publisher,
         priority_tenants: Set[str] = frozenset(),
@@ -145,7 +138,7 @@ class CommandsApi:
                 "regenerate_hash": fingerprint,
                 "priority": body.priority,
             }),
-            source=SOURCE,
+            source=self._publisher.source,
         )  # fmt: skip
         try:
             await self._publisher.publish(event, expected_last_subject_seq=current.seq)
@@ -178,7 +171,7 @@ class CommandsApi:
             if cancelled < version:
                 await self._publisher.publish(
                     make_event(ReadingCancelled(reading_id=reading_id, version=version),
-                               source=SOURCE)
+                               source=self._publisher.source)
                 )  # fmt: skip
                 log.info("reading cancelled", reading_id=reading_id, version=version)
         except BUS_ERRORS as exc:
@@ -193,9 +186,7 @@ class CommandsApi:
         tenant's or erased. From the bus while it has the request, else from PostgreSQL."""
         if not plausible_id(reading_id):  # e.g. a NUL, which PostgreSQL refuses in text
             return None
-        async with self._pool.acquire() as conn:
-            row = await conn.fetchrow(_PROJECTED, reading_id)
-        assert row is not None  # the outer join always yields its one row
+        row = await projected_row(self._pool, reading_id)
         if row["erased"]:
             return None
         stored = await last_event(self._js, reading_requested.TYPE, reading_id)

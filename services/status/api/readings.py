@@ -10,25 +10,24 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 from aiohttp_sse import EventSourceResponse, sse_response
 from nats.js import JetStreamContext
 
-from services.status.access import accepted_request, may_see
-from services.status.live import OVERFLOW, LiveHub, TextGrew
-from services.status.outage import database_away
-from services.status.params import int_param, user_id_problem
-from services.status.resume import Resume, TextCursor, parse_last_event_id
-from services.status.views import (
-    ReadingPage,
-    ReadingSummary,
+from services.status.api.access import accepted_request, may_see
+from services.status.api.live import OVERFLOW, LiveHub, TextGrew
+from services.status.api.params import int_param, user_id_problem
+from services.status.api.resume import Resume, TextCursor, parse_last_event_id
+from services.status.store.outage import database_away
+from services.status.store.pool import Pool
+from services.status.store.readings import (
     ended_at_or_before,
     ending_from_rows,
     get_reading_json,
     history,
-    view_from_request,
+    user_readings,
 )
+from services.status.views import ReadingPage, ReadingSummary, view_from_request
 from shared.auth import tenant_of
 from shared.bus.lookup import plausible_id
 from shared.etag import etag_of, matches
@@ -47,7 +46,7 @@ SEND_TIMEOUT_S = 10.0  # a client that cannot take a frame in this long is dropp
 
 class StatusApi:
     def __init__(
-        self, settings: StatusSettings, pool: asyncpg.Pool, js: JetStreamContext, hub: LiveHub
+        self, settings: StatusSettings, pool: Pool, js: JetStreamContext, hub: LiveHub
     ) -> None:
         self._settings = settings
         self._pool = pool
@@ -99,15 +98,9 @@ class StatusApi:
             return invalid(
                 [{"field": "cursor", "message": "not a cursor from this API"}], detail=None
             )
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                """SELECT id, status, status_rank, agent, language, created_at FROM readings
-                   WHERE tenant IS NOT DISTINCT FROM $5 AND user_id = $1
-                     AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
-                   ORDER BY created_at DESC, id DESC LIMIT $4""",
-                user_id, cursor[0] if cursor else None, cursor[1] if cursor else "", limit + 1,
-                tenant_of(request),
-            )  # fmt: skip
+        rows = await user_readings(
+            self._pool, tenant_of(request), user_id, before=cursor, limit=limit + 1
+        )
         page = ReadingPage(
             items=[
                 ReadingSummary(id=r["id"], status=r["status"], progress=r["status_rank"],
@@ -273,7 +266,7 @@ def _writing(past: list[tuple[int, str, str]], resume: Resume) -> bool:
 
 @web.middleware
 async def database_unavailable(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """While PostgreSQL is away (`outage.database_away`), answer 503 with Retry-After.
+    """While PostgreSQL is away (`store.outage.database_away`), answer 503 with Retry-After.
 
     Any other error, e.g. a value the database refuses, is a bug: aiohttp's 500.
     """

@@ -1,19 +1,20 @@
-"""Erasure on request: `DELETE /v1/users/{user_id}/readings`, and the tombstones that keep
-erased readings erased.
+"""Erasure's data: a user's readings removed in one transaction, and the tombstones that
+keep erased readings erased. The route is `api.erasure` (`DELETE /v1/users/{user_id}/readings`).
 
 The caller's tenant's readings of that user go, with their charts, versions, events
 and dead letters, in one transaction; the answer counts the rows removed of each
-kind. An unknown user is no error: `200` with zeros. Only readings PostgreSQL knows
-as that user's are erased: one accepted but not projected yet is not (yet).
+kind. An unknown user is no error: zeros. Only readings PostgreSQL knows as that
+user's are erased: one accepted but not projected yet is not (yet).
 
 The stream keeps the readings' events for up to `STREAM_MAX_AGE_S`, and a reading in
 flight may still add some. Both the projection (a late or replayed event upserts its
 row again) and the routes' fallback to the bus ("never 404 an accepted reading") would
 bring an erased reading back, so each one leaves a tombstone, its id only: the
 projection skips its events (`apply_batch`) and no route asks the bus about it
-(`access`). A tombstone is kept for `STREAM_MAX_AGE_S` plus a day, by then every event
-of the reading is gone from the stream, work in flight included; each erasure removes
-the older ones (a tombstone is a few bytes, so waiting for the next erasure is fine).
+(`api.access`). A tombstone is kept for `STREAM_MAX_AGE_S` plus a day, by then every
+event of the reading is gone from the stream, work in flight included; each erasure
+removes the older ones (a tombstone is a few bytes, so waiting for the next erasure is
+fine).
 
 An erasure and a projection batch exclude each other (a transaction-level advisory
 lock: shared by batches, exclusive for an erasure), so a batch that checked the
@@ -26,16 +27,9 @@ from collections.abc import Collection
 from typing import Final
 
 import asyncpg
-from aiohttp import web
 from pydantic import BaseModel, Field
 
-from services.status.params import user_id_problem
-from shared.auth import tenant_of
 from shared.bus.topology import DAY_S
-from shared.logging import get_logger
-from shared.problem import invalid
-
-log = get_logger(__name__)
 
 ERASURE_LOCK: Final = 0x6864_6572  # "hder": the advisory lock an erasure holds alone
 
@@ -48,13 +42,6 @@ class RemovedRows(BaseModel):
     versions: int = Field(ge=0, description="Reading versions (the texts).")
     events: int = Field(ge=0, description="Events of the readings' history (SSE).")
     dead_letters: int = Field(ge=0, description="Dead letters of the readings.")
-
-
-class UserReadingsErased(BaseModel):
-    """Answer of `DELETE /v1/users/{user_id}/readings`."""
-
-    user_id: str
-    removed: RemovedRows
 
 
 def tombstone_ttl_s(stream_max_age_s: float) -> float:
@@ -74,6 +61,15 @@ async def tombstoned(conn: asyncpg.Connection, reading_ids: Collection[str]) -> 
         list(reading_ids),
     )
     return {r["reading_id"] for r in rows}
+
+
+async def is_erased(pool: asyncpg.Pool, reading_id: str) -> bool:
+    """Whether the reading was erased (its tombstone is kept)."""
+    async with pool.acquire() as conn:
+        found = await conn.fetchval(
+            "SELECT 1 FROM erased_readings WHERE reading_id = $1", reading_id
+        )
+    return found is not None
 
 
 def _erase_sql(with_tenant: bool) -> str:
@@ -111,23 +107,3 @@ async def erase_user(
         )
     assert row is not None  # an aggregate query always yields its row
     return RemovedRows(**dict(row))
-
-
-class ErasureApi:
-    def __init__(self, pool: asyncpg.Pool, *, stream_max_age_s: float) -> None:
-        self._pool = pool
-        self._keep_tombstones_s = tombstone_ttl_s(stream_max_age_s)
-
-    def routes(self) -> list[web.RouteDef]:
-        return [web.delete("/v1/users/{user_id}/readings", self.erase)]
-
-    async def erase(self, request: web.Request) -> web.Response:
-        user_id = request.match_info["user_id"]
-        if (refused := user_id_problem(user_id)) is not None:
-            return invalid([refused], detail=None)
-        removed = await erase_user(self._pool, tenant_of(request), user_id,
-                                   self._keep_tombstones_s)  # fmt: skip
-        # The user id is what was erased: it is not logged.
-        log.info("user's readings erased", **removed.model_dump())
-        answer = UserReadingsErased(user_id=user_id, removed=removed)
-        return web.Response(text=answer.model_dump_json(), content_type="application/json")

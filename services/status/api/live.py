@@ -27,7 +27,7 @@ from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from services.status.live_text import LiveText, LiveTexts
+from services.status.api.live_text import LiveText, LiveTexts
 from shared import names
 from shared.bus.live import ask_so_far, read_piece
 from shared.bus.topology import STATUS

@@ -1,9 +1,10 @@
 """Is PostgreSQL away, or did it refuse the data? One answer for the whole status service.
 
-The projection (`__main__.project`) waits an away database out (the events stay in
-JetStream and come back after a backoff) and dead-letters only an event whose data
-the database refused; the HTTP API answers 503 with Retry-After while the database
-is away (`api.database_unavailable`). Both ask the two functions here.
+The projection (`projection.handler.project`) waits an away database out (the events
+stay in JetStream and come back after a backoff) and dead-letters only an event whose
+data the database refused; the HTTP API answers 503 with Retry-After while the database
+is away (`api.readings.database_unavailable`); the runner retries opening the pool
+(`store.pool`). All ask the functions here.
 
 `database_away(exc)`: about the server's state, not the data; trying later helps.
 
@@ -95,8 +96,8 @@ class DatabaseReadiness:
     """The readiness check of the database, tolerant of a short outage.
 
     A failover, switchover or rolling update of PostgreSQL takes seconds: while it lasts,
-    reads answer 503 per request (`api.database_unavailable`) and the projection waits,
-    but live events (NATS only) keep flowing to the SSE clients this replica holds. So
+    reads answer 503 per request (`api.readings.database_unavailable`) and the projection
+    waits, but live events (NATS only) keep flowing to the SSE clients this replica holds. So
     the replica stays in its Service until the database has been unreachable for
     `grace_s`; only a longer outage (or a replica that never reaches it) is unready.
     """

@@ -20,8 +20,9 @@ from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 
 from shared import names
+from shared.bus import failures
 from shared.bus.publish import Publisher
-from shared.events.reading_failed import ReadingFailed, Stage
+from shared.events.reading_failed import Stage
 from shared.events.registry import PoisonEvent, decode, make_event
 from shared.logging import get_logger
 
@@ -60,10 +61,6 @@ class MaxDeliveriesWatch:
             log.warning("could not read a max-deliveries advisory", error=str(exc))
             return
         deliveries = advisory.get("deliveries", "?")
-        failed = ReadingFailed(
-            reading_id=event.subject, version=int(getattr(event.data, "version", 1)),
-            stage=stage, code="retries_exhausted",
-            message=f"gave up after {deliveries} deliveries; the last one never finished",
-        )  # fmt: skip
-        await self._publisher.publish(make_event(failed, source="/services/status"))
+        failed = failures.last_delivery_lost(stage, event.data, deliveries)
+        await self._publisher.publish(make_event(failed, source=self._publisher.source))
         log.warning("reading failed: deliveries exhausted", reading_id=event.subject, stage=stage)

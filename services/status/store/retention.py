@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from services.status.outage import database_away
+from services.status.store.outage import database_away
 from shared.logging import get_logger
 from shared.metrics import RETENTION_DELETED, RETENTION_LAST_SUCCESS, RETENTION_SWEEPS
 from shared.settings import StatusSettings

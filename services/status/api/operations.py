@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
 from aiohttp import web
 from nats.js import JetStreamContext
 from pydantic import BaseModel, Field
 
-from services.status.params import int_param
+from services.status.api.params import int_param
+from services.status.store.operations import dead_letter_rows, pipeline_counts
+from services.status.store.pool import Pool
 from shared import names
 from shared.auth import tenant_of
 from shared.bus.topology import CHART, READER, STATUS, ConsumerSpec
@@ -24,22 +25,6 @@ from shared.problem import invalid
 
 STAGES: dict[str, ConsumerSpec] = {"chart": CHART, "reader": READER, "status": STATUS}
 WINDOW_MINUTES = 15
-
-_DURATIONS = """
-WITH recent AS (
-    SELECT EXTRACT(EPOCH FROM chart_at - requested_at) AS chart_s,
-           EXTRACT(EPOCH FROM completed_at - chart_at) AS reader_s,
-           EXTRACT(EPOCH FROM completed_at - requested_at) AS total_s
-    FROM readings WHERE requested_at > now() - make_interval(mins => $1))
-SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY chart_s) AS chart_p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY chart_s) AS chart_p95,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY reader_s) AS reader_p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY reader_s) AS reader_p95,
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY total_s) AS total_p50,
-       percentile_cont(0.95) WITHIN GROUP (ORDER BY total_s) AS total_p95,
-       count(*) AS readings
-FROM recent
-"""
 
 
 class LaneView(BaseModel):
@@ -113,7 +98,7 @@ class DeadLetterPage(BaseModel):
 
 
 class OperationsApi:
-    def __init__(self, pool: asyncpg.Pool, js: JetStreamContext) -> None:
+    def __init__(self, pool: Pool, js: JetStreamContext) -> None:
         self._pool = pool
         self._js = js
 
@@ -124,12 +109,7 @@ class OperationsApi:
         ]
 
     async def pipeline(self, _: web.Request) -> web.Response:
-        async with self._pool.acquire() as conn:
-            by_status = {r["status"]: r["n"] for r in await conn.fetch(
-                "SELECT status, count(*) AS n FROM readings GROUP BY status")}  # fmt: skip
-            dead = {r["stage"]: r["n"] for r in await conn.fetch(
-                "SELECT stage, count(*) AS n FROM dead_letters GROUP BY stage")}  # fmt: skip
-            d = await conn.fetchrow(_DURATIONS, WINDOW_MINUTES)
+        by_status, dead, d = await pipeline_counts(self._pool, WINDOW_MINUTES)
         stages: dict[str, StageView] = {}
         for stage, spec in STAGES.items():
             lanes = {
@@ -185,17 +165,8 @@ class OperationsApi:
         before = int_param(request, "before", 1, 2**63 - 1, errors)
         if errors:
             return invalid(errors)
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                """SELECT id, stream_seq, subject, reading_id, stage, code, message, raw_excerpt,
-                          created_at FROM dead_letters d
-                   WHERE ($1::bigint IS NULL OR id < $1)
-                     -- With keys, a tenant sees the dead letters of its own readings only.
-                     AND ($3::text IS NULL OR EXISTS (
-                         SELECT 1 FROM readings r WHERE r.id = d.reading_id AND r.tenant = $3))
-                   ORDER BY id DESC LIMIT $2""",
-                before, limit + 1, tenant_of(request),
-            )  # fmt: skip
+        rows = await dead_letter_rows(self._pool, tenant_of(request), before=before,
+                                      limit=limit + 1)  # fmt: skip
         page = DeadLetterPage(
             items=[DeadLetter(**dict(r)) for r in rows[:limit]],
             next_before=rows[limit - 1]["id"] if len(rows) > limit else None,

@@ -1,11 +1,11 @@
 """The status service's pages: the bodygraph picture of a reading and the demo page.
 
 - `GET /v1/readings/{id}/bodygraph.svg`: the reading's chart drawn as SVG
-  (`services.status.bodygraph_svg`), with an ETag like `GET /v1/readings/{id}`;
+  (`services.status.web.bodygraph_svg`), with an ETag like `GET /v1/readings/{id}`;
   404 problem+json for an unknown reading, 409 while its chart is not computed yet
   (with `Retry-After`) or when the reading failed or was cancelled before it had a chart.
 - `GET /`: the demo page; `GET /static/{name}`: its script and stylesheet, shipped in
-  this package (`services/status/static/`), read once at start-up;
+  this package (`services/status/web/static/`), read once at start-up;
   `GET /demo-config.json`: `{"intake_url": ...}`, where the page sends its request
   (empty = the page's own origin, e.g. behind one ingress).
 
@@ -23,13 +23,14 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final
 
-import asyncpg
 from aiohttp import web
 from nats.js import JetStreamContext
 from yarl import URL
 
-from services.status.access import OWNER_COLUMNS, owns
-from services.status.bodygraph_svg import render_bodygraph
+from services.status.api.access import owns
+from services.status.store.pool import Pool
+from services.status.store.readings import bodygraph_row
+from services.status.web.bodygraph_svg import render_bodygraph
 from shared.auth import tenant_of
 from shared.bus.lookup import plausible_id
 from shared.etag import etag_of, matches
@@ -43,7 +44,7 @@ STATIC_FILES: Final[Mapping[str, str]] = MappingProxyType(
         "app.css": "text/css",
     }
 )
-"""The files of `services/status/static/` that are served, and their content types."""
+"""The files of `services/status/web/static/` that are served, and their content types."""
 CHART_RETRY_AFTER_S: Final = "1"
 RENDER_CACHE_SIZE: Final = 256
 
@@ -59,30 +60,12 @@ class Asset:
 
 def load_assets() -> dict[str, Asset]:
     """Read the page's files from the package (they are few and small)."""
-    folder = resources.files("services.status") / "static"
+    folder = resources.files("services.status.web") / "static"
     assets: dict[str, Asset] = {}
     for name, content_type in STATIC_FILES.items():
         body = (folder / name).read_bytes()
         assets[name] = Asset(body, content_type, etag_of(body))
     return assets
-
-
-async def load_chart_json(pool: asyncpg.Pool, reading_id: str) -> str | None:
-    """The chart of a reading as JSON text, or None when it is not (yet) projected."""
-    async with pool.acquire() as conn:
-        chart: str | None = await conn.fetchval(
-            "SELECT chart::text FROM charts WHERE reading_id = $1", reading_id
-        )
-    return chart
-
-
-# Everything the bodygraph route needs, in one query: who owns the reading, its state,
-# and its chart (a chart may be projected before its request, so neither row is assumed).
-_BODYGRAPH = f"""
-SELECT {OWNER_COLUMNS}, r.id IS NOT NULL AS projected, r.status, r.error::text AS error,
-       (SELECT chart::text FROM charts WHERE reading_id = $1) AS chart
-FROM (SELECT 1) one LEFT JOIN readings r ON r.id = $1
-"""
 
 
 @functools.lru_cache(maxsize=RENDER_CACHE_SIZE)
@@ -102,7 +85,7 @@ class DemoPages:
 
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        pool: Pool,
         *,
         intake_url: str = "",
         js: JetStreamContext | None = None,
@@ -145,9 +128,7 @@ class DemoPages:
         reading_id = request.match_info["id"]
         if not plausible_id(reading_id):
             return reading_not_found(reading_id)
-        async with self._pool.acquire() as conn:
-            row = await conn.fetchrow(_BODYGRAPH, reading_id)
-        assert row is not None  # the outer join always yields its one row
+        row = await bodygraph_row(self._pool, reading_id)
         if self._js is not None and not await owns(self._js, reading_id, tenant_of(request), row):
             return reading_not_found(reading_id)  # another tenant's reading: as if it did not exist
         if row["chart"] is None:

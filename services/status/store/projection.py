@@ -7,7 +7,7 @@ that arrives before its request still lands.
 `reading.delta` events (live text) are not projected at all: the text is kept
 once, whole, from `reading.generated`, so a reading's rows do not grow with
 the number of pieces it was written in. Events of an erased reading
-(`services.status.erasure`) are recorded in the inbox and project nothing.
+(`services.status.store.erasure`) are recorded in the inbox and project nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from services.status.erasure import hold_off_erasures, tombstoned
+from services.status.store.erasure import hold_off_erasures, tombstoned
 from shared import names
 from shared.bus.consumer import Delivered, Poison
 from shared.events import reading_delta
@@ -195,7 +195,8 @@ async def record_poison(pool: asyncpg.Pool, poison: Poison) -> None:
 
 
 def _version(d: Delivered) -> int:
-    return int(getattr(d.event.data, "version", 1))
+    version: int = d.event.data.version
+    return version
 
 
 def _reading_row(d: Delivered) -> tuple[Any, ...]:
