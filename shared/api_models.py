@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.auth.stream_token import events_url
 from shared.bus.lookup import READING_ID_PATTERN
 from shared.events.birth import TEXT_PATTERN
-from shared.events.reading_requested import Agent, Language
+from shared.events.reading_requested import Agent, Language, Priority
 from shared.idempotency import KEY_PATTERN, REPLAYED_HEADER
 
 ReadingId = Annotated[
@@ -81,6 +81,11 @@ class RegenerateRequest(BaseModel):
 
     agent: Agent | None = None
     language: Language | None = None
+    priority: Priority = Field(
+        "normal",
+        description="Of the new version (not inherited): `high` overtakes `normal` work; "
+        "only tenants in PRIORITY_TENANTS may ask for it (else 403).",
+    )
 
 
 class ReadingCancelledAnswer(BaseModel):

@@ -160,6 +160,15 @@ class HttpSettings(BaseServiceSettings):
     stream_token_ttl_s: int = Field(
         3600, ge=60, le=7 * 86_400, description="How long an events_url token is valid."
     )
+    priority_tenants: str = Field(
+        "",
+        description='Comma-separated tenants allowed `"priority": "high"` (others get '
+        "403); `*` = every caller, also the open API (no API_KEYS); empty = none.",
+    )
+
+    @property
+    def priority_tenant_set(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in self.priority_tenants.split(",") if t.strip())
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -63,6 +63,7 @@ async def _compute(requests: Sequence[ReadingRequested]) -> list[Result]:
         results.append([ChartCalculated(
             reading_id=req.reading_id, version=req.version, agent=req.agent,
             language=req.language, user_id=req.user_id, chart=chart, duration_s=per_chart,
+            priority=req.priority,
         )])  # fmt: skip
     log.debug("chart batch", size=len(requests), per_chart_ms=round(per_chart * 1000, 3))
     return results

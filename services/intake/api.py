@@ -31,7 +31,9 @@ from shared.events.registry import make_event
 from shared.forwarded import forwarded_origin, parse_trusted_proxies
 from shared.idempotency import key_of, reused_for_another_body
 from shared.logging import get_logger
-from shared.metrics import IDEMPOTENT_REPLAYS, SHED
+from shared.metrics import IDEMPOTENT_REPLAYS, READINGS_REQUESTED, SHED
+from shared.priority import allowed as priority_allowed
+from shared.priority import forbidden as priority_forbidden
 from shared.problem import bus_unavailable, invalid, validation_errors
 from shared.settings import IntakeSettings
 
@@ -75,6 +77,9 @@ def routes(
             return not_yours
         if user_id != body.user_id:
             body = body.model_copy(update={"user_id": user_id})
+        tenant, user = tenant_of(request), user_of(request)
+        if not priority_allowed(body.priority, tenant, settings.priority_tenant_set):
+            return priority_forbidden(body.priority, "intake")
         nonlocal in_flight
         if not bus_connected():
             # Say so at once instead of waiting for a publish that cannot be confirmed.
@@ -83,7 +88,6 @@ def routes(
             # Past capacity: shed at once, with a hint, instead of queueing without bound.
             SHED.labels("intake").inc()
             return bus_unavailable("too many requests are waiting for the event bus")
-        tenant, user = tenant_of(request), user_of(request)
         if key is None:
             reading_id, fingerprint = str(uuid.uuid4()), None
         else:
@@ -91,12 +95,16 @@ def routes(
             # keys of API keys' tenants keep their ids (one line, no user).
             scope = f"{tenant or ''}" if user is None else f"{tenant}\nuser:{user}"
             reading_id = str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{scope}\n{key}"))
-            fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+            # Normal priority is left out: a body fingerprints as it did before priorities.
+            plain = body.model_dump_json(
+                exclude={"priority"} if body.priority == "normal" else None
+            )
+            fingerprint = hashlib.sha256(plain.encode()).hexdigest()
         event = make_event(
             ReadingRequested(
                 reading_id=reading_id, birth=body.birth, agent=body.agent,
                 language=body.language, user_id=body.user_id, tenant=tenant,
-                request_hash=fingerprint,
+                request_hash=fingerprint, priority=body.priority,
             ),
             source=publisher.source,
         )  # fmt: skip
@@ -114,7 +122,9 @@ def routes(
             return bus_unavailable("the event bus did not confirm the request")
         finally:
             in_flight -= 1
-        log.info("reading accepted", reading_id=reading_id, agent=body.agent)
+        READINGS_REQUESTED.labels("intake", body.priority).inc()
+        log.info("reading accepted", reading_id=reading_id, agent=body.agent,
+                 priority=body.priority)  # fmt: skip
         return accepted_response(reading_id, 1, links_base(request), request=request)
 
     async def replay(

@@ -14,7 +14,7 @@ from shared.events.birth import (
     TEXT_PATTERN,
     BirthInput,
 )
-from shared.events.reading_requested import Agent, Language
+from shared.events.reading_requested import Agent, Language, Priority
 
 
 class SupportedBirth(BirthInput):
@@ -38,3 +38,8 @@ class ReadingRequest(BaseModel):
     agent: Agent = "personality"
     language: Language = "en"
     user_id: Annotated[str, Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)] | None = None
+    priority: Priority = Field(
+        "normal",
+        description="`high` overtakes `normal` readings at every stage; only tenants in "
+        "PRIORITY_TENANTS may ask for it (else 403).",
+    )

@@ -16,6 +16,7 @@ from shared.openapi import (
     api_errors,
     build_document,
     ops_operations,
+    problem_answer,
 )
 
 TITLE: Final = "hd-pipeline intake"
@@ -48,13 +49,19 @@ def operations() -> list[Operation]:
                 202: Answer(
                     "Accepted: durable on the bus.", ReadingAccepted, headers=ACCEPTED_HEADERS
                 ),
+                403: problem_answer(
+                    "`priority: high` is not allowed for this tenant (`PRIORITY_TENANTS`); "
+                    "`errors` names `priority`."
+                ),
                 **api_errors(body=True, validation=True),
             },
             ("readings",),
             description="`birth.place` is coordinates or a name (resolved offline); "
             f"`birth.date` from {FIRST_SUPPORTED_DATE} to {LAST_SUPPORTED_DATE} (the range "
             f"supported with the {EPHEMERIS} ephemeris). A 422 names each invalid field; it is "
-            "also the answer to an `Idempotency-Key` used before with a different body.",
+            "also the answer to an `Idempotency-Key` used before with a different body. "
+            "`priority: high` (tenants in `PRIORITY_TENANTS` only, else 403) overtakes "
+            "normal readings at every stage.",
             params=(IDEMPOTENCY_KEY,),
             body=ReadingRequest,
         ),

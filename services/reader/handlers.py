@@ -75,7 +75,7 @@ class ReadingWriter:
             return _skip(ctx, "before writing")
         # Released instead of a slot once draining, unless JetStream would not deliver
         # it again: on its last delivery the chart is written rather than lost.
-        async with self._slots.call(releasable=not delivery.last):
+        async with self._slots.call(releasable=not delivery.last, priority=data.priority):
             if self._is_cancelled(data):
                 return _skip(ctx, "before writing")
             written = await self._write(data, ctx)

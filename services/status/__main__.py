@@ -59,7 +59,7 @@ async def setup(rt: Runtime[Any]) -> None:
     rt.app.middlewares.append(user_scope(pool, rt.js))  # a signed-in user: own readings only
     rt.app.add_routes(StatusApi(settings, pool, rt.js, hub).routes())
     rt.app.add_routes(OperationsApi(pool, rt.js).routes())
-    rt.app.add_routes(CommandsApi(pool, rt.js, rt.publisher).routes())
+    rt.app.add_routes(CommandsApi(pool, rt.js, rt.publisher, settings.priority_tenant_set).routes())
     rt.app.add_routes(ErasureApi(pool, stream_max_age_s=settings.stream_max_age_s).routes())
     rt.app.add_routes(DemoPages(pool, intake_url=settings.demo_intake_url, js=rt.js).routes())
     add_docs_routes(rt.app, document())

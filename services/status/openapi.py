@@ -154,13 +154,16 @@ def operations() -> list[Operation]:
             "Write the reading again as a new version (same birth and chart input).",
             {202: Answer("Accepted: the new version.", ReadingAccepted,
                          headers=ACCEPTED_HEADERS),
+             403: problem_answer("`priority: high` is not allowed for this tenant "
+                                 "(`PRIORITY_TENANTS`); `errors` names `priority`."),
              404: NOT_FOUND,
              409: problem_answer("The current version has not finished yet (or another "
                                  "regeneration won the race).",
                                  {"Retry-After": Header(RETRY_AFTER.schema, required=False)}),
              **api_errors(body=True, validation=True)},
             ("commands",),
-            description="An empty body keeps the agent and language.",
+            description="An empty body keeps the agent and language; `priority` is the new "
+            "version's (`normal` when omitted).",
             params=(READING_ID, IDEMPOTENCY_KEY),
             body=RegenerateRequest,
             body_required=False,

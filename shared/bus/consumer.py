@@ -24,12 +24,21 @@ sequence, for a consumer that needs ids and times: the status projection).
 Only as many messages are fetched as there are free handler slots (fetched
 messages age in the client buffer and would be redelivered elsewhere), and
 in-flight messages get `in_progress()` heartbeats every third of AckWait.
+
+Priorities: a consumer with a high lane (`ConsumerSpec.high`, one durable per
+priority) is fetched high first. Each round takes what the high consumer has
+waiting (a no-wait pull: one round trip, no lingering); only when it has
+nothing does the round pull from the normal consumer, long-polling at most
+`LANE_POLL_S` so high work that arrives while the loop is idle waits no longer
+than that. Slots are never reserved: a backlog of normal work keeps every slot
+busy, and each slot that frees goes to high work first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +49,7 @@ import structlog
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from nats.js.api import StatusCode
 from nats.js.errors import NotFoundError
 
 from shared import names
@@ -109,6 +119,10 @@ EnvelopeHandler = Callable[[Sequence[Delivered]], Awaitable[Sequence[Outputs | B
 PoisonHook = Callable[[Poison], Awaitable[None]]
 
 _FETCH_TIMEOUTS = (asyncio.TimeoutError, nats.errors.TimeoutError)
+# With a high lane, the longest the loop long-polls the normal one (see the module doc).
+LANE_POLL_S = 0.25
+# A no-wait pull is answered at once (messages, then 404/408); this only bounds a lost answer.
+NO_WAIT_TIMEOUT_S = 5.0
 # How long settling an event may wait for the stream to store its outputs (a cluster
 # electing a leader takes seconds) before the event is handed back. Meanwhile it stays
 # in flight and heartbeated, so waiting costs no delivery attempt.
@@ -168,7 +182,7 @@ class ConsumeLoop:
         self.last_fetch_ok = 0.0
         self._monitor_s = monitor_s
         self._stall_after_s = stall_after_s
-        self._last_msg_at = time.monotonic()
+        self._last_msg_at = {lane.durable: time.monotonic() for lane in spec.lanes}
         self._resubscribe = False
         self._run_task: asyncio.Task[None] | None = None
         self._helpers: list[asyncio.Task[None]] = []
@@ -184,7 +198,7 @@ class ConsumeLoop:
 
     async def run(self) -> None:
         """Fetch and dispatch until `stop()`; heartbeats and the watchdog run alongside."""
-        sub = await self._subscribe()
+        subs = await self._subscribe()
         # Heartbeats outlive this loop: they keep in-flight work alive while stop() drains.
         self._helpers = [asyncio.create_task(self._heartbeat()),
                          asyncio.create_task(self._monitor())]  # fmt: skip
@@ -192,62 +206,98 @@ class ConsumeLoop:
             while not self._stopping.is_set():
                 if self._resubscribe:
                     self._resubscribe = False
-                    with contextlib.suppress(Exception):
-                        await sub.unsubscribe()
-                    sub = await self._subscribe()
+                    await _unsubscribe(subs)
+                    subs = await self._subscribe()
                 free = self._concurrency - len(self._in_flight)
                 if free <= 0:
                     self._slot_freed.clear()
                     await self._slot_freed.wait()
                     continue
-                msgs = await self._fetch(sub, min(free, self._batch_size))
+                msgs = await self._fetch_lanes(subs, min(free, self._batch_size))
                 if msgs and self._stopping.is_set():
                     for m in msgs:  # arrived while stopping: hand back at once
                         with contextlib.suppress(Exception):
                             await m.nak()
                 elif msgs:
-                    self._last_msg_at = time.monotonic()
                     self._dispatch(msgs)
         finally:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+            await _unsubscribe(subs)
 
-    async def _subscribe(self) -> JetStreamContext.PullSubscription:
-        return await self._js.pull_subscribe_bind(durable=self._spec.durable, stream=names.STREAM)
+    async def _subscribe(self) -> list[JetStreamContext.PullSubscription]:
+        """One pull subscription per lane, highest priority first."""
+        return [
+            await self._js.pull_subscribe_bind(durable=lane.durable, stream=names.STREAM)
+            for lane in self._spec.lanes
+        ]
+
+    async def _fetch_lanes(
+        self, subs: list[JetStreamContext.PullSubscription], n: int
+    ) -> list[Msg]:
+        """Up to `n` messages, from the highest lane that has any (see the module doc)."""
+        lanes = self._spec.lanes
+        for lane, sub in zip(lanes[:-1], subs[:-1], strict=True):
+            msgs = await self._take_waiting(sub, n)
+            if msgs:
+                self._last_msg_at[lane.durable] = time.monotonic()
+                return msgs
+        poll_s = self._poll_s if len(lanes) == 1 else min(self._poll_s, LANE_POLL_S)
+        msgs = await self._fetch(subs[-1], n, poll_s)
+        if msgs:
+            self._last_msg_at[lanes[-1].durable] = time.monotonic()
+        return msgs
+
+    async def _take_waiting(self, sub: JetStreamContext.PullSubscription, n: int) -> list[Msg]:
+        """What the consumer has waiting now, up to `n`, without lingering: a no-wait pull.
+
+        nats-py's `fetch` lingers until its timeout when nothing is waiting (and a short
+        timeout could miss messages on a slow link), so this sends the pull request
+        itself and reads until the server's 404/408 says that was all.
+        """
+        try:
+            return await _no_wait_pull(sub, n, NO_WAIT_TIMEOUT_S)
+        except Exception as exc:
+            if not self._stopping.is_set():
+                log.warning("fetch failed", consumer=self._spec.durable, error=str(exc))
+            return []
 
     async def _monitor(self) -> None:
-        """Export the consumer's lag; re-create a pull that sees work but gets none."""
-        durable = self._spec.durable
+        """Export each lane's lag; re-create the pulls when one sees work but gets none."""
         while True:
             await asyncio.sleep(self._monitor_s)
-            try:
-                info = await self._js.consumer_info(names.STREAM, durable)
-            except NotFoundError:
-                log.warning("consumer missing; declaring it again", consumer=durable)
-                with contextlib.suppress(Exception):
-                    await ensure_consumer(self._js, self._spec)
-                    self._resubscribe = True
-                continue
-            except Exception as exc:
-                log.debug("consumer info unavailable", consumer=durable, error=str(exc))
-                continue  # reconnecting; the next round will tell
-            CONSUMER_PENDING.labels(durable).set(info.num_pending or 0)
-            CONSUMER_ACK_PENDING.labels(durable).set(info.num_ack_pending or 0)
-            CONSUMER_REDELIVERED.labels(durable).set(info.num_redelivered or 0)
-            idle_for = time.monotonic() - self._last_msg_at
-            has_room = len(self._in_flight) < self._concurrency
-            if (info.num_pending or 0) > 0 and has_room and idle_for > self._stall_after_s:
-                log.warning("consumer stalled: pending work but no deliveries; re-subscribing",
-                            consumer=durable, pending=info.num_pending)  # fmt: skip
-                CONSUMER_STALLS.labels(durable).inc()
-                self._resubscribe = True
-                self._last_msg_at = time.monotonic()
+            for lane in self._spec.lanes:
+                await self._watch(lane.durable)
 
-    async def _fetch(self, sub: JetStreamContext.PullSubscription, n: int) -> list[Msg]:
+    async def _watch(self, durable: str) -> None:
+        try:
+            info = await self._js.consumer_info(names.STREAM, durable)
+        except NotFoundError:
+            log.warning("consumer missing; declaring it again", consumer=durable)
+            with contextlib.suppress(Exception):
+                await ensure_consumer(self._js, self._spec)
+                self._resubscribe = True
+            return
+        except Exception as exc:
+            log.debug("consumer info unavailable", consumer=durable, error=str(exc))
+            return  # reconnecting; the next round will tell
+        CONSUMER_PENDING.labels(durable).set(info.num_pending or 0)
+        CONSUMER_ACK_PENDING.labels(durable).set(info.num_ack_pending or 0)
+        CONSUMER_REDELIVERED.labels(durable).set(info.num_redelivered or 0)
+        idle_for = time.monotonic() - self._last_msg_at[durable]
+        has_room = len(self._in_flight) < self._concurrency
+        if (info.num_pending or 0) > 0 and has_room and idle_for > self._stall_after_s:
+            log.warning("consumer stalled: pending work but no deliveries; re-subscribing",
+                        consumer=durable, pending=info.num_pending)  # fmt: skip
+            CONSUMER_STALLS.labels(durable).inc()
+            self._resubscribe = True
+            self._last_msg_at[durable] = time.monotonic()
+
+    async def _fetch(
+        self, sub: JetStreamContext.PullSubscription, n: int, poll_s: float
+    ) -> list[Msg]:
         # Long-poll for one message (wakes at once when work arrives), then take
         # whatever else is already waiting without lingering for a full batch.
         try:
-            msgs = await sub.fetch(1, timeout=self._poll_s)
+            msgs = await sub.fetch(1, timeout=poll_s)
         except _FETCH_TIMEOUTS:
             self.last_fetch_ok = time.monotonic()
             return []
@@ -477,6 +527,54 @@ class ConsumeLoop:
                 await asyncio.gather(*pending, return_exceptions=True)
         for helper in self._helpers:
             helper.cancel()
+
+
+async def _unsubscribe(subs: list[JetStreamContext.PullSubscription]) -> None:
+    for sub in subs:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+
+
+_NO_MORE = (StatusCode.NO_MESSAGES.value, StatusCode.REQUEST_TIMEOUT.value)
+
+
+async def _no_wait_pull(
+    sub: JetStreamContext.PullSubscription, n: int, timeout_s: float
+) -> list[Msg]:
+    """Pull up to `n` messages that are waiting now; [] at once when none is.
+
+    Uses the pull subscription's request subject and inbox as nats-py's own fetch
+    does (`_nms`, `_deliver`, `_sub`). Messages left in the inbox by an earlier pull
+    are taken first; status messages meant for earlier pulls are dropped.
+    """
+    inbox = sub._sub
+    queue = inbox._pending_queue
+    msgs: list[Msg] = []
+    while not queue.empty() and len(msgs) < n:
+        m = queue.get_nowait()
+        inbox._pending_size -= len(m.data)
+        if JetStreamContext.is_status_msg(m) is None:
+            msgs.append(m)
+    if len(msgs) >= n:
+        return msgs
+    request = {"batch": n - len(msgs), "no_wait": True}
+    await sub._nc.publish(sub._nms, json.dumps(request).encode(), sub._deliver)
+    deadline = time.monotonic() + timeout_s
+    while len(msgs) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            m = await inbox.next_msg(timeout=left)
+        except _FETCH_TIMEOUTS:
+            break
+        status = JetStreamContext.is_status_msg(m)
+        if status is None:
+            msgs.append(m)
+        elif status in _NO_MORE or not status.startswith("1"):
+            break  # that was all (404/408), or a 409 (e.g. max waiting): none for now
+        # 100: a heartbeat or flow control: keep reading
+    return msgs
 
 
 def _attempt(msg: Msg) -> int:

@@ -9,7 +9,7 @@ from shared.events.chart import Chart
 from shared.events.reading_requested import ReadingOptions
 
 TYPE = "chart.calculated"
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: `priority` (from ReadingOptions)
 
 
 class ChartCalculated(ReadingEvent, ReadingOptions):

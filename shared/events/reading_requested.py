@@ -10,10 +10,11 @@ from shared.events.base import ReadingEvent
 from shared.events.birth import BirthInput
 
 TYPE = "reading.requested"
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: `priority`
 
 Agent = Literal["personality", "business", "relationship", "crisis"]
 Language = Literal["en", "de"]
+Priority = Literal["high", "normal"]
 
 
 class ReadingOptions(BaseModel):
@@ -22,6 +23,11 @@ class ReadingOptions(BaseModel):
     agent: Agent = "personality"
     language: Language = "en"
     user_id: str | None = None
+    priority: Priority = Field(
+        "normal",
+        description="`high` overtakes `normal` work at every stage (chart, reader); "
+        "missing in events of schema 1.0: normal.",
+    )
 
 
 class ReadingRequested(ReadingEvent, ReadingOptions):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,6 +41,9 @@ from shared.events.reading_requested import ReadingRequested
 from shared.events.registry import make_event
 from shared.idempotency import key_of, reused_for_another_body
 from shared.logging import get_logger
+from shared.metrics import READINGS_REQUESTED
+from shared.priority import allowed as priority_allowed
+from shared.priority import forbidden as priority_forbidden
 from shared.problem import bus_unavailable, invalid, problem, reading_not_found, validation_errors
 
 log = get_logger(__name__)
@@ -65,10 +68,17 @@ class Current:
 
 
 class CommandsApi:
-    def __init__(self, pool: Pool, js: JetStreamContext, publisher: Publisher) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        js: JetStreamContext,
+        publisher: Publisher,
+        priority_tenants: Set[str] = frozenset(),
+    ) -> None:
         self._pool = pool
         self._js = js
         self._publisher = publisher
+        self._priority_tenants = priority_tenants  # PRIORITY_TENANTS
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -88,6 +98,9 @@ class CommandsApi:
             )
         except ValidationError as exc:
             return invalid(validation_errors(exc))
+        # Independent of the reading, so it tells nothing about another tenant's ids.
+        if not priority_allowed(body.priority, tenant_of(request), self._priority_tenants):
+            return priority_forbidden(body.priority, "status")
         fingerprint = _fingerprint(key, body) if key is not None else None
         try:
             return await self._regenerate(request, reading_id, body, fingerprint)
@@ -123,6 +136,7 @@ class CommandsApi:
                 "agent": body.agent or last.agent,
                 "language": body.language or last.language,
                 "regenerate_hash": fingerprint,
+                "priority": body.priority,
             }),
             source=self._publisher.source,
         )  # fmt: skip
@@ -136,8 +150,9 @@ class CommandsApi:
             return problem(409, "Conflict",
                            f"reading {reading_id!r} was regenerated at the same time; "
                            "look at its current version", kind="conflict")  # fmt: skip
+        READINGS_REQUESTED.labels("status", body.priority).inc()
         log.info("reading regenerated", reading_id=reading_id, version=last.version + 1,
-                 from_database=current.stored is None)  # fmt: skip
+                 from_database=current.stored is None, priority=body.priority)  # fmt: skip
         return _accepted(request, event.data, replayed=False)
 
     async def cancel(self, request: web.Request) -> web.Response:
@@ -209,7 +224,9 @@ def _endings_of(row: Mapping[str, Any]) -> dict[str, int]:
 def _fingerprint(key: str, body: RegenerateRequest) -> str:
     """`<key digest>:<body digest>`: tells a retry from a reused key with another body."""
     key_part = hashlib.sha256(key.encode()).hexdigest()[:32]
-    body_part = hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:32]
+    # Normal priority is left out, so a body fingerprints as it did before priorities.
+    plain = body.model_dump_json(exclude={"priority"} if body.priority == "normal" else None)
+    body_part = hashlib.sha256(plain.encode()).hexdigest()[:32]
     return f"{key_part}:{body_part}"
 
 

@@ -131,7 +131,7 @@ class LiveHub:
             self._pieces = await nc.subscribe(names.LIVE_TEXT_FILTER, cb=self._on_piece)
         floor = await self.projected_floor()
         self._sub = await js.subscribe(
-            names.STREAM_SUBJECTS[0],
+            names.EVERY_EVENT,
             stream=names.STREAM,
             ordered_consumer=True,
             config=ConsumerConfig(
