@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 T      ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run cluster test lint fmt typecheck pytest pytest-cluster chromium wrk promtool chaos soak validate up bench bench-chart bench-status bench-reader bench-intake bench-storage bench-priority clean
+.PHONY: help install run cluster test openapi lint fmt typecheck pytest pytest-cluster chromium wrk promtool chaos soak validate up bench bench-chart bench-status bench-reader bench-intake bench-storage bench-priority clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,6 +28,9 @@ cluster: install ## Production shape: 3 clustered NATS servers (R3), SERVICE_REP
 	$(PY) -m shared.launcher --cluster
 
 test: lint typecheck pytest pytest-cluster ## Lint, type-check, every test; bus tests again on a 3-node cluster
+
+openapi: install ## Rewrite docs/openapi.json, the API document both services serve
+	$(PY) -m shared.api_document
 
 lint: install ## ruff: lint and format check
 	$(VENV)/bin/ruff check .

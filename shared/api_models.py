@@ -1,13 +1,14 @@
-"""HTTP bodies both API services use: the answer to a command that starts work.
+"""HTTP bodies and parameters both API services use, as the one OpenAPI document shows them.
 
 `POST /v1/readings` (intake) and `POST /v1/readings/{id}/regenerate` (status)
-both answer `202 Accepted` with this body; the OpenAPI documents of both
-services are generated from these models.
+both answer `202 Accepted` with `ReadingAccepted`. The parameter types here
+(`ReadingId`, `UserId`, `IdempotencyKey`, `Cursor`, the page sizes) are what the
+handlers check, and what `shared/api_document.py` documents.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Final
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,11 +38,24 @@ IdempotencyKey = Annotated[
         min_length=1,
         max_length=255,
         pattern=KEY_PATTERN,
-        description="1-255 printable ASCII characters naming one request of this API key: "
+        description="1-255 printable ASCII characters (no space at either end) naming one "
+        "request of this API key: "
         "a retry with the same key and body answers the same 202 "
-        "(`Idempotent-Replayed: true`); the same key with another body is a 422.",
+        "(`Idempotent-Replayed: true`); the same key with another body is a 409.",
     ),
 ]
+
+
+CURSOR_PATTERN: Final = r"^[0-9]{1,17}\.[A-Za-z0-9_-]{1,64}$"
+Cursor = Annotated[
+    str,
+    Field(
+        pattern=CURSOR_PATTERN,
+        description="A position in a list: `<created_at, microseconds since 1970>.<reading id>`; "
+        "the page starts after it (`next_cursor` of the previous page).",
+    ),
+]
+ListLimit = Annotated[int, Field(ge=1, le=100)]
 
 
 class ReadingAccepted(BaseModel):

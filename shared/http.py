@@ -19,6 +19,7 @@ from aiohttp.typedefs import Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
+from shared.api_document import allowed_methods
 from shared.auth import ApiKeys, auth_middleware
 from shared.auth.signin import Jwks, SignIn, parse_algorithms
 from shared.auth.stream_token import STREAM_TOKENS, StreamTokens
@@ -168,7 +169,7 @@ def middlewares(service: str) -> list[Middleware]:
                 status = resp.status
             except web.HTTPException as exc:
                 status = exc.status
-                resp = _problem_from_http(exc)
+                resp = _problem_from_http(exc, request.path)
             except Exception:
                 log.exception("unhandled error", route=route)
                 resp = problem(500, "Internal Server Error", "the error was logged")
@@ -192,10 +193,12 @@ def _route_of(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
-def _problem_from_http(exc: web.HTTPException) -> web.Response:
+def _problem_from_http(exc: web.HTTPException, path: str) -> web.Response:
     if exc.status < 400:
         raise exc
     headers = {k: v for k, v in exc.headers.items() if k.lower() == "allow"}
+    if exc.status == 405 and (public := allowed_methods(path)) is not None:
+        headers = {"Allow": public}  # the resource at the one origin, both services' methods
     kind = "too-large" if exc.status == 413 else None
     return problem(exc.status, exc.reason, exc.text if exc.status == 413 else None, kind=kind,
                    headers=headers or None)  # fmt: skip

@@ -1,14 +1,16 @@
 """OpenAPI 3.1 documents generated from the pydantic models the handlers use, and the docs page.
 
-A service declares its operations as data (`Operation`, `Param`, `Answer`, `Header`);
+The API's operations are declared as data (`Operation`, `Param`, `Answer`, `Header`,
+`Link`; the one document of both services is `shared/api_document.py`);
 `build_document` turns them into an OpenAPI 3.1 document whose component schemas come
 from the very models the code validates requests with and builds answers through
 (`pydantic.json_schema.models_json_schema`, `$defs` hoisted into
-`#/components/schemas`), so the document cannot drift from the code.
+`#/components/schemas`), so the document cannot drift from the code. Each operation
+names the service that serves it (`x-service`), and an answer may link to the
+operations a client can follow up with (OpenAPI `links`).
 
-Every operation needs an API key (`X-API-Key: <key>` or `Authorization: Bearer <key>`)
-unless it is `public`: the ops endpoints (`/healthz`, `/readyz`, `/metrics`) and the
-documentation itself (`/openapi.json`, `/docs`). Every error answer is RFC 9457
+Every operation needs an API key (`SECURITY_SCHEMES`: `X-API-Key: <key>` or
+`Authorization: Bearer <key>`) unless it is `public`. Every error answer is RFC 9457
 problem+json (`shared.problem.ProblemDetails`).
 
 `add_docs_routes(app, document)` serves `GET /openapi.json` (encoded once) and
@@ -31,7 +33,6 @@ from pydantic import BaseModel, Field, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from shared.etag import etag_of, matches
-from shared.http import Health, Readiness
 from shared.problem import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from shared.problem import ProblemDetails, problem
 
@@ -46,6 +47,7 @@ PUBLIC_PATH_PREFIXES: Final = (OPENAPI_PATH, DOCS_PATH)
 """Paths served without an API key besides the ops endpoints: `/openapi.json` and `/docs`
 with everything under `/docs/` (the page's assets). Match with `is_public_path`."""
 
+# One entry per way to authenticate; a client may use any one of them (`SECURITY`).
 SECURITY_SCHEMES: Final[Mapping[str, Mapping[str, Any]]] = {
     "ApiKeyHeader": {
         "type": "apiKey",
@@ -56,7 +58,15 @@ SECURITY_SCHEMES: Final[Mapping[str, Mapping[str, Any]]] = {
     "Bearer": {
         "type": "http",
         "scheme": "bearer",
-        "description": "The same key as `Authorization: Bearer <key>`.",
+        "description": "A sign-in JWT of the issuer at `AUTH_JWKS_URL` (its `sub` is the "
+        "user: their own readings only), or one of the keys as `Authorization: Bearer <key>`.",
+    },
+    "StreamToken": {
+        "type": "apiKey",
+        "in": "query",
+        "name": "access_token",
+        "description": "The short-lived token `events_url` carries: this one reading's "
+        "events, read-only (for `EventSource`, which cannot send headers).",
     },
 }
 SECURITY: Final[list[dict[str, list[str]]]] = [{"ApiKeyHeader": []}, {"Bearer": []}]
@@ -103,14 +113,25 @@ class Header:
 
 
 @dataclass(frozen=True, slots=True)
+class Link:
+    """An OpenAPI link: the operation (by id) a client can call next with values of this
+    answer, e.g. `{"id": "$response.body#/id"}`."""
+
+    operation_id: str
+    parameters: Mapping[str, str]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """One response: `body` is a pydantic model, another type, a JSON schema mapping,
-    or None for no body."""
+    or None for no body; `links` name the operations to follow up with."""
 
     description: str
     body: Any = None
     content_type: str = JSON
     headers: Mapping[str, Header] = field(default_factory=dict)
+    links: Mapping[str, Link] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +147,8 @@ class Operation:
     body: type[BaseModel] | None = None
     body_required: bool = True
     public: bool = False  # served without an API key
+    extra_security: tuple[str, ...] = ()  # schemes accepted besides `SECURITY`'s
+    service: str = ""  # the service that serves it (`x-service`)
 
 
 def problem_answer(description: str, headers: Mapping[str, Header] | None = None) -> Answer:
@@ -148,7 +171,8 @@ def api_errors(*, body: bool = False, validation: bool = False) -> dict[int, Ans
     """The errors every `/v1` operation may answer: 401, 429, 503; 413 with a body; 422."""
     errors = {
         401: problem_answer(
-            "No valid API key (`X-API-Key` or `Authorization: Bearer`).",
+            "No valid API key, sign-in JWT or stream token (`errors` names `Authorization` "
+            "or `access_token` and what is wrong with it).",
             {"WWW-Authenticate": Header(str, "`Bearer`: how to authenticate.")},
         ),
         429: problem_answer(
@@ -167,35 +191,19 @@ def api_errors(*, body: bool = False, validation: bool = False) -> dict[int, Ans
     return dict(sorted(errors.items()))
 
 
-def ops_operations() -> list[Operation]:
-    """The endpoints every API service serves without a key: health, metrics, documentation."""
-    tags = ("ops",)
-    return [
-        Operation("GET", "/healthz", "healthz", "Liveness: the process runs.",
-                  {200: Answer("Alive.", Health)}, tags, public=True),
-        Operation("GET", "/readyz", "readyz", "Readiness: bus (and database) reachable.",
-                  {200: Answer("Ready for traffic.", Readiness),
-                   503: Answer("Not ready; `reasons` says why.", Readiness)}, tags, public=True),
-        Operation("GET", "/metrics", "metrics", "Prometheus metrics (text format).",
-                  {200: Answer("The metrics.", str, "text/plain")}, tags, public=True),
-        Operation("GET", OPENAPI_PATH, "openapi", "This OpenAPI 3.1 document.",
-                  {200: Answer("The document.", {"type": "object"})}, tags, public=True),
-        Operation("GET", DOCS_PATH, "docs", "Interactive documentation (Swagger UI, offline).",
-                  {200: Answer("The page.", str, "text/html")}, tags, public=True),
-    ]  # fmt: skip
-
-
 def build_document(
     *,
     title: str,
     description: str,
     operations: Iterable[Operation],
     tags: Mapping[str, str] | None = None,
+    servers: Iterable[Mapping[str, Any]] = (),
     version: str | None = None,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of `operations`, component schemas from their models.
 
-    `version` defaults to the installed project's (`package_version`)."""
+    `version` defaults to the installed project's (`package_version`). Every link must
+    name an operation of the document."""
     ops = list(operations)
     refs = _ModelRefs()
     for op in ops:
@@ -213,6 +221,12 @@ def build_document(
         if method in item:
             raise ValueError(f"{op.method} {op.path} declared twice")
         item[method] = _operation(op, schemas)
+    ids = {op.operation_id for op in ops}
+    for op in ops:
+        for answer in op.responses.values():
+            for link in answer.links.values():
+                if link.operation_id not in ids:
+                    raise ValueError(f"{op.operation_id} links to unknown {link.operation_id}")
 
     document: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
@@ -222,6 +236,7 @@ def build_document(
             "description": description,
             "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
+        "servers": [dict(s) for s in servers],
         "paths": paths,
         "components": {
             "schemas": dict(sorted(components.items())),
@@ -289,6 +304,10 @@ def _operation(op: Operation, schemas: Mapping[_Key, dict[str, Any]]) -> dict[st
         out["description"] = op.description
     if op.public:
         out["security"] = []  # no key needed
+    elif op.extra_security:
+        out["security"] = [dict(s) for s in SECURITY] + [{n: []} for n in op.extra_security]
+    if op.service:
+        out["x-service"] = op.service
     if op.params:
         out["parameters"] = [_parameter(p) for p in op.params]
     if op.body is not None:
@@ -305,6 +324,8 @@ def _operation(op: Operation, schemas: Mapping[_Key, dict[str, Any]]) -> dict[st
             response["content"] = {
                 answer.content_type: {"schema": _body_schema(answer.body, "serialization", schemas)}
             }
+        if answer.links:
+            response["links"] = {name: _link(k) for name, k in sorted(answer.links.items())}
         responses[str(status)] = response
     out["responses"] = responses
     return out
@@ -319,6 +340,13 @@ def _parameter(p: Param) -> dict[str, Any]:
     if p.description:
         out["description"] = p.description
     out["schema"] = _schema_of(p.schema)
+    return out
+
+
+def _link(link: Link) -> dict[str, Any]:
+    out: dict[str, Any] = {"operationId": link.operation_id, "parameters": dict(link.parameters)}
+    if link.description:
+        out["description"] = link.description
     return out
 
 

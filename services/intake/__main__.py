@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.intake.api import routes
-from services.intake.openapi import document
+from shared.api_document import document
 from shared.openapi import add_docs_routes
 from shared.runner import Runtime, run_service
 from shared.settings import IntakeSettings

@@ -5,7 +5,7 @@ the reading id is derived from (tenant, key), and the request is published with
 `Nats-Expected-Last-Subject-Sequence: 0`: JetStream stores it only if that
 reading's subject is still empty, atomically. Concurrent or later retries lose
 that compare-and-set, read the stored request and answer from it: the same id
-when the body fingerprint matches, 422 when the key was used for another body.
+when the body fingerprint matches, 409 when the key was used for another body.
 It holds as long as the stream keeps the request (7 days, so at least the
 promised 24 h) and across every intake replica.
 """
@@ -20,7 +20,6 @@ from aiohttp import web
 from nats.js import JetStreamContext
 from pydantic import ValidationError
 
-from services.intake.models import ReadingRequest
 from shared.api_models import accepted_response
 from shared.auth import own_user_id, tenant_of, user_of
 from shared.bus.lookup import last_event
@@ -35,6 +34,7 @@ from shared.metrics import IDEMPOTENT_REPLAYS, READINGS_REQUESTED, SHED
 from shared.priority import allowed as priority_allowed
 from shared.priority import forbidden as priority_forbidden
 from shared.problem import bus_unavailable, invalid, validation_errors
+from shared.reading_request import validate_request
 from shared.settings import IntakeSettings
 
 log = get_logger(__name__)
@@ -66,7 +66,7 @@ def routes(
             return bad_key
         raw = await request.read()
         try:
-            body = ReadingRequest.model_validate_json(raw)
+            body = validate_request(raw)
         except ValidationError as exc:
             errors = validation_errors(exc)
             if any(e["field"] == "body" or e["message"].startswith("Invalid JSON") for e in errors):

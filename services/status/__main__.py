@@ -15,7 +15,6 @@ from services.status.api.live import LiveHub
 from services.status.api.operations import OperationsApi
 from services.status.api.readings import StatusApi, database_unavailable
 from services.status.api.user_scope import user_scope
-from services.status.openapi import document
 from services.status.projection.advisories import MaxDeliveriesWatch
 from services.status.projection.handler import dead_letter, project
 from services.status.projection.stream_watch import StreamWatch
@@ -23,6 +22,7 @@ from services.status.store.outage import DatabaseReadiness, database_away
 from services.status.store.pool import Pool, open_pool
 from services.status.store.retention import Retention
 from services.status.web.pages import DemoPages
+from shared.api_document import document
 from shared.bus.topology import STATUS
 from shared.openapi import add_docs_routes
 from shared.runner import Database, Runtime, run_service

@@ -2,77 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
-
+from shared.api_views import ReadingView, Stages
 from shared.events.envelope import Envelope
 from shared.states import BY_EVENT
-
-
-class Stages(BaseModel):
-    requested_at: datetime | None = None
-    chart_at: datetime | None = None
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    failed_at: datetime | None = None
-    cancelled_at: datetime | None = None
-
-
-class ReadingText(BaseModel):
-    version: int
-    text: str
-    provider: str
-    model: str
-    composed_offline: bool
-    agent: str
-    language: str
-    prompt_version: str
-    usage: dict[str, int]
-    latency_s: float
-    created_at: datetime
-
-
-class ReadingView(BaseModel):
-    id: str
-    status: str
-    progress: int
-    version: int
-    user_id: str | None
-    agent: str | None
-    language: str | None
-    created_at: datetime
-    updated_at: datetime
-    stages: Stages
-    birth: dict[str, Any] | None = None
-    chart: dict[str, Any] | None = None
-    reading: ReadingText | None = None
-    error: dict[str, Any] | None = None
-    events_url: str | None = Field(
-        None,
-        description="Follow this (SSE) for live progress and text; with the API closed it "
-        "carries a short-lived `access_token` for this reading's events alone.",
-    )
-
-
-class ReadingSummary(BaseModel):
-    """One reading in a list (`GET /v1/readings?user_id=`)."""
-
-    id: str
-    status: str
-    progress: int
-    agent: str | None
-    language: str | None
-    created_at: datetime
-
-
-class ReadingPage(BaseModel):
-    """Body of `GET /v1/readings`: newest first; `next_cursor` is the `cursor` of the next
-    page, null on the last."""
-
-    items: list[ReadingSummary]
-    next_cursor: str | None
 
 
 def view_from_request(event: Envelope[Any]) -> ReadingView:

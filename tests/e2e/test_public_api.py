@@ -120,7 +120,7 @@ async def test_regenerate_makes_a_new_version_and_keeps_the_old(api, http, datab
     assert {r.status for r in answers} == {202}
     assert {(await r.json())["version"] for r in answers} == {2}
     async with http.post(url, json={"agent": "crisis"}, headers=headers) as resp:
-        assert resp.status == 422  # the same key for another body
+        assert resp.status == 409  # the same key for another body
     second = await wait_for(http, status, rid, {"completed"}, version=2)
     assert (second["version"], second["agent"], second["language"]) == (2, "business", "de")
     assert second["reading"]["version"] == 2 and second["reading"]["language"] == "de"

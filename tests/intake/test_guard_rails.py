@@ -105,13 +105,13 @@ async def test_the_same_key_of_another_tenant_is_another_reading(make_client) ->
     assert (await a.json())["id"] != (await b.json())["id"]
 
 
-async def test_a_reused_key_with_another_body_is_422(make_client) -> None:
+async def test_a_reused_key_with_another_body_is_409(make_client) -> None:
     client = await make_client()
     headers = {"X-API-Key": KEY_A, "Idempotency-Key": "order-18"}
     assert (await client.post("/v1/readings", json=GOOD, headers=headers)).status == 202
     other = {**GOOD, "language": "de"}
     resp = await client.post("/v1/readings", json=other, headers=headers)
-    assert resp.status == 422
+    assert resp.status == 409
     body = await resp.json()
     assert body["errors"][0]["field"] == "Idempotency-Key"
     assert "different body" in body["errors"][0]["message"]

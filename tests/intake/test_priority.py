@@ -104,8 +104,8 @@ async def test_an_idempotency_key_covers_both_priorities(
     assert first.status == 202
     again = await client.post("/v1/readings", json=BODY, headers=key)
     assert again.status == 202 and again.headers["Idempotent-Replayed"] == "true"
-    # The same key with high priority is another body: 422, and no second reading on the
+    # The same key with high priority is another body: 409, and no second reading on the
     # high subject (the compare-and-set covers every priority of the reading).
     other = await client.post("/v1/readings", json={**BODY, "priority": "high"}, headers=key)
-    assert other.status == 422
+    assert other.status == 409
     assert await requests_stored(js) == {"high": 0, "normal": 1}

@@ -15,7 +15,7 @@ from services.status.api.live import LiveHub
 from services.status.api.readings import StatusApi
 from services.status.store.projection import apply_batch
 from services.status.store.readings import ended_at_or_before
-from services.status.views import ReadingView
+from shared.api_views import ReadingView
 from shared.settings import StatusSettings
 from tests import factories as f
 

@@ -115,7 +115,7 @@ async def test_deltas_are_not_projected_however_many(pool: asyncpg.Pool) -> None
 
 async def test_the_json_built_by_postgres_is_the_documented_view(pool: asyncpg.Pool) -> None:
     from services.status.store.readings import get_reading_json
-    from services.status.views import ReadingView
+    from shared.api_views import ReadingView
 
     rid, s = f.new_id(), f.Stream()
     await apply_batch(pool, s(f.requested(rid, user_id="u"), f.calculated(rid), f.generated(rid)))

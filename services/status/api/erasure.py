@@ -9,23 +9,16 @@ zeros.
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel
 
 from services.status.api.params import user_id_problem
-from services.status.store.erasure import RemovedRows, erase_user, tombstone_ttl_s
+from services.status.store.erasure import erase_user, tombstone_ttl_s
 from services.status.store.pool import Pool
+from shared.api_views import UserReadingsErased
 from shared.auth import tenant_of
 from shared.logging import get_logger
 from shared.problem import invalid
 
 log = get_logger(__name__)
-
-
-class UserReadingsErased(BaseModel):
-    """Answer of `DELETE /v1/users/{user_id}/readings`."""
-
-    user_id: str
-    removed: RemovedRows
 
 
 class ErasureApi:

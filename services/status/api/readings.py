@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
 from collections import Counter
-from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +14,7 @@ from nats.js import JetStreamContext
 
 from services.status.api.access import accepted_request, may_see
 from services.status.api.live import OVERFLOW, LiveHub, TextGrew
-from services.status.api.params import int_param, user_id_problem
+from services.status.api.params import decode_cursor, encode_cursor, int_param, user_id_problem
 from services.status.api.resume import Resume, TextCursor, parse_last_event_id
 from services.status.store.outage import database_away
 from services.status.store.pool import Pool
@@ -27,7 +25,8 @@ from services.status.store.readings import (
     history,
     user_readings,
 )
-from services.status.views import ReadingPage, ReadingSummary, view_from_request
+from services.status.views import view_from_request
+from shared.api_views import ReadingPage, ReadingSummary
 from shared.auth import principal_of, tenant_of
 from shared.auth.stream_token import events_url
 from shared.bus.lookup import plausible_id
@@ -98,8 +97,9 @@ class StatusApi:
         limit = int_param(request, "limit", 1, 100, errors) or 20
         if errors:
             return invalid(errors, detail=None)
-        cursor = _decode_cursor(request.query.get("cursor"))
-        if request.query.get("cursor") and cursor is None:
+        raw_cursor = request.query.get("cursor")
+        cursor = None if raw_cursor is None else decode_cursor(raw_cursor)
+        if raw_cursor is not None and cursor is None:
             return invalid(
                 [{"field": "cursor", "message": "not a cursor from this API"}], detail=None
             )
@@ -114,7 +114,7 @@ class StatusApi:
                 for r in rows[:limit]
             ],
             next_cursor=(
-                _encode_cursor(rows[limit - 1]["created_at"], rows[limit - 1]["id"])
+                encode_cursor(rows[limit - 1]["created_at"], rows[limit - 1]["id"])
                 if len(rows) > limit
                 else None
             ),
@@ -283,23 +283,3 @@ async def database_unavailable(request: web.Request, handler: Handler) -> web.St
         log.warning("database unavailable", error=type(exc).__name__)
         return problem(503, "Service Unavailable", "the database is not reachable; try again",
                        kind="database-unavailable", headers={"Retry-After": "2"})  # fmt: skip
-
-
-def _encode_cursor(created_at: datetime, reading_id: str) -> str:
-    raw = json.dumps([created_at.isoformat(), reading_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(value: str | None) -> tuple[datetime, str] | None:
-    if not value:
-        return None
-    try:
-        padded = value + "=" * (-len(value) % 4)
-        created, rid = json.loads(base64.urlsafe_b64decode(padded))
-        at = datetime.fromisoformat(created)
-    except (ValueError, TypeError):
-        return None
-    # Only what `_encode_cursor` makes: an aware time PostgreSQL can hold, a reading id.
-    if at.tzinfo is None or not 1 < at.year < 9999 or not plausible_id(str(rid)):
-        return None
-    return at, str(rid)

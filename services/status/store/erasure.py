@@ -27,21 +27,11 @@ from collections.abc import Collection
 from typing import Final
 
 import asyncpg
-from pydantic import BaseModel, Field
 
+from shared.api_views import RemovedRows
 from shared.bus.topology import DAY_S
 
 ERASURE_LOCK: Final = 0x6864_6572  # "hder": the advisory lock an erasure holds alone
-
-
-class RemovedRows(BaseModel):
-    """Rows removed from PostgreSQL, per kind."""
-
-    readings: int = Field(ge=0, description="Readings (status, birth, options).")
-    charts: int = Field(ge=0, description="Charts.")
-    versions: int = Field(ge=0, description="Reading versions (the texts).")
-    events: int = Field(ge=0, description="Events of the readings' history (SSE).")
-    dead_letters: int = Field(ge=0, description="Dead letters of the readings.")
 
 
 def tombstone_ttl_s(stream_max_age_s: float) -> float:

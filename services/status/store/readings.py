@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from services.status.views import ReadingText, ReadingView, Stages
+from shared.api_views import ReadingText, ReadingView, Stages
 from shared.events import reading_cancelled, reading_failed, reading_generated
 from shared.events.reading_generated import ReadingGenerated, Usage
 from shared.states import TERMINAL_EVENTS
