@@ -24,7 +24,7 @@ COPY services ./services
 # A regular (not editable) install: the code lands in the venv's
 # site-packages, byte-compiled, so the final stage needs nothing from /src.
 RUN pip --python /opt/venv/bin/python install --no-cache-dir . \
-    && /opt/venv/bin/python -c "import services.intake, services.chart, services.reader, services.status"
+    && /opt/venv/bin/python -c "import services.intake, services.chart, services.reader.agents, services.status"
 
 # --- final: the venv, a fixed non-root user, nothing else --------------------
 FROM python:3.11.14-slim-trixie

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 T      ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run cluster test openapi lint fmt typecheck pytest pytest-cluster client client-test chromium wrk promtool chaos soak validate up bench bench-chart bench-status bench-reader bench-intake bench-storage clean
+.PHONY: help install run cluster test openapi lint fmt typecheck pytest pytest-cluster client client-test chromium wrk promtool chaos soak validate up bench bench-chart bench-status bench-reader bench-intake bench-storage bench-priority clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[36m%-15s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -89,7 +89,7 @@ validate: install promtool ## Deploy checks: k8s manifests, compose, Dockerfile,
 up: ## docker compose: build and start everything (needs Docker and a .env)
 	docker compose up --build -d
 
-bench: bench-chart bench-status bench-reader bench-intake bench-storage ## All benchmarks -> benchmarks/results/*.json
+bench: bench-chart bench-status bench-reader bench-intake bench-storage bench-priority ## All benchmarks -> benchmarks/results/*.json
 
 bench-chart: install ## Chart: latency, charts/s at batch 1/16/256, peak RSS
 	$(PY) -m benchmarks.chart_bench
@@ -109,6 +109,9 @@ bench-intake: install wrk ## Intake: accepted POSTs/s and p99 under wrk (50 conn
 
 bench-storage: install ## Storage per reading (stream, PostgreSQL by table), answers in 1/8/100/1000 pieces
 	$(PY) -m benchmarks.storage_bench
+
+bench-priority: install ## Priorities: 1,000 normal readings behind a slow LLM, then 10 high; high p99 < normal p50
+	$(PY) -m benchmarks.priority_bench
 
 clean: ## Remove caches (keeps .venv and .data)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build *.egg-info

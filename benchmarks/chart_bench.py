@@ -177,11 +177,11 @@ def rss_child(charts: int) -> None:
     pin_to_one_core()
     import services.chart.__main__  # noqa: F401  (the service's imports)
     from services.chart.compute import warm_up
-    from services.chart.handlers import SOURCE, handle_batch
-    from shared.bus.consumer import Delivered
+    from services.chart.handlers import handle_batch
+    from shared.bus.consumer import Incoming
+    from shared.bus.memory import MemoryContext
     from shared.events.birth import BirthInput
     from shared.events.reading_requested import ReadingRequested
-    from shared.events.registry import make_event
 
     after_import = current_rss_mb()
     warm_up()
@@ -192,15 +192,11 @@ def rss_child(charts: int) -> None:
         handled = 0
         for start in range(0, charts, SERVICE_BATCH):
             batch = [
-                Delivered(
-                    event=make_event(
-                        ReadingRequested(
-                            reading_id=f"r{start + i}", birth=BirthInput.model_validate(birth)
-                        ),
-                        source="/bench",
+                Incoming(
+                    ReadingRequested(
+                        reading_id=f"r{start + i}", birth=BirthInput.model_validate(birth)
                     ),
-                    stream_seq=start + i + 1,
-                    attempt=1,
+                    MemoryContext(stream_seq=start + i + 1),
                 )
                 for i, birth in enumerate(births[start : start + SERVICE_BATCH])
             ]
@@ -217,7 +213,7 @@ def rss_child(charts: int) -> None:
                 "charts": charts,
                 "charted": handled,
                 "batch_size": SERVICE_BATCH,
-                "code_path": f"{handle_batch.__module__}.handle_batch ({SOURCE})",
+                "code_path": f"{handle_batch.__module__}.handle_batch",
                 "seconds": round(seconds, 3),
                 "rss_after_import_mb": round(after_import, 1),
                 "rss_after_warm_up_mb": round(after_warm_up, 1),

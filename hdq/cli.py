@@ -33,6 +33,7 @@ from shared.states import TERMINAL_STATUSES
 
 AGENTS = "personality, business, relationship, crisis"
 LANGUAGES = "en, de"
+PRIORITIES = "normal, high"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -140,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     birth.add_argument("--utc-offset", metavar="+HH:MM", help="pin the UTC offset")
     p.add_argument("--agent", help=f"reading agent: {AGENTS} (server default personality)")
     p.add_argument("--language", help=f"{LANGUAGES} (server default en)")
+    p.add_argument("--priority", help=f"{PRIORITIES} (server default normal; high: allowed "
+                   "tenants only)")  # fmt: skip
     p.add_argument("--user-id", help="the user the reading belongs to (for `hdq list`)")
     p.add_argument(
         "--idempotency-key",
@@ -163,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--agent", help=f"another agent: {AGENTS}")
     p.add_argument("--language", help=f"another language: {LANGUAGES}")
+    p.add_argument("--priority", help=f"of the new version: {PRIORITIES} (default normal)")
     _watch_options(p)
 
     p = command("cancel", "cancel a reading that has not finished")
@@ -193,7 +197,7 @@ def birth_request(args: argparse.Namespace) -> dict[str, Any]:
     if args.utc_offset:
         birth["utc_offset"] = args.utc_offset
     body: dict[str, Any] = {"birth": birth}
-    for key in ("agent", "language", "user_id"):
+    for key in ("agent", "language", "priority", "user_id"):
         if getattr(args, key) is not None:
             body[key] = getattr(args, key)
     return body
@@ -264,7 +268,9 @@ async def _run(args: argparse.Namespace, out: Output, state: _State) -> int:
                 return EXIT_OK
             case "regenerate":
                 state.reading_id = args.id
-                accepted = await client.regenerate(args.id, args.agent, args.language)
+                accepted = await client.regenerate(
+                    args.id, args.agent, args.language, args.priority
+                )
                 return await _accepted(client, out, accepted, args)
             case "cancel":
                 answer = await client.cancel(args.id)

@@ -122,10 +122,15 @@ class Client:
         return _object(answer)
 
     async def regenerate(
-        self, reading_id: str, agent: str | None = None, language: str | None = None
+        self,
+        reading_id: str,
+        agent: str | None = None,
+        language: str | None = None,
+        priority: str | None = None,
     ) -> Accepted:
         """`POST /v1/readings/{id}/regenerate` on status (a new version)."""
-        body = {k: v for k, v in (("agent", agent), ("language", language)) if v is not None}
+        fields = (("agent", agent), ("language", language), ("priority", priority))
+        body = {k: v for k, v in fields if v is not None}
         _, answer = await self._request(
             "status", "POST", self.reading_url(reading_id) + "/regenerate", json_body=body
         )

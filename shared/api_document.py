@@ -141,12 +141,17 @@ def operations() -> list[Operation]:
         Operation(
             "POST", "/v1/readings", "createReading", "Request a chart and a reading.",
             {202: accepted("Accepted: durable on the bus."),
+             403: problem_answer("`priority: high` is not allowed for this tenant "
+                                 "(`PRIORITY_TENANTS`), or a signed-in user named another "
+                                 "`user_id`; `errors` names the field."),
              409: problem_answer("The `Idempotency-Key` was used before, for another body."),
              **api_errors(body=True, validation=True)},
             reading,
             description="`birth.place` is coordinates or a name (resolved offline); "
             f"`birth.date` from {FIRST_SUPPORTED_DATE} to {LAST_SUPPORTED_DATE} (the range "
-            f"supported with the {EPHEMERIS} ephemeris). A 422 names each invalid field.",
+            f"supported with the {EPHEMERIS} ephemeris). A 422 names each invalid field. "
+            "A signed-in user's `user_id` is their `sub` (omit it). `priority: high` "
+            "(tenants in `PRIORITY_TENANTS` only) overtakes normal readings at every stage.",
             params=(IDEMPOTENCY_KEY,),
             body=ReadingRequest,
             service=INTAKE,
@@ -180,6 +185,7 @@ def operations() -> list[Operation]:
                       f"The same, for clients that cannot set headers: {LAST_EVENT_ID_NOTE}"),
             ),
             service=STATUS,
+            extra_security=("StreamToken",),
         ),
         Operation(
             "GET", "/v1/readings/{id}/bodygraph.svg", "getBodygraph",
@@ -200,6 +206,7 @@ def operations() -> list[Operation]:
         Operation(
             "GET", "/v1/readings", "listReadings", "A user's readings, newest first.",
             {200: Answer("One page; pass `next_cursor` as `cursor` for the next.", ReadingPage),
+             403: problem_answer("A signed-in user named another `user_id`."),
              **api_errors(validation=True)},
             reading,
             params=(
@@ -213,6 +220,8 @@ def operations() -> list[Operation]:
             "POST", "/v1/readings/{id}/regenerate", "regenerateReading",
             "Write the reading again as a new version (same birth and chart input).",
             {202: accepted("Accepted: the new version."),
+             403: problem_answer("`priority: high` is not allowed for this tenant "
+                                 "(`PRIORITY_TENANTS`); `errors` names `priority`."),
              404: NOT_FOUND,
              409: problem_answer("The current version has not finished yet (or another "
                                  "regeneration won the race), or the `Idempotency-Key` was "
@@ -220,7 +229,8 @@ def operations() -> list[Operation]:
                                  {"Retry-After": Header(RETRY_AFTER.schema, required=False)}),
              **api_errors(body=True, validation=True)},
             ("commands",),
-            description="An empty body keeps the agent and language.",
+            description="An empty body keeps the agent and language; `priority` is the new "
+            "version's (`normal` when omitted).",
             params=(READING_ID, IDEMPOTENCY_KEY),
             body=RegenerateRequest,
             body_required=False,
@@ -245,6 +255,7 @@ def operations() -> list[Operation]:
             "events and dead letters.",
             {200: Answer("Erased: the rows removed of each kind (zeros for an unknown user).",
                          UserReadingsErased),
+             403: problem_answer("A signed-in user named another user."),
              **api_errors(validation=True)},
             ("users",),
             description="Only this key's tenant's readings of the user. Erased readings "

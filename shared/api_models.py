@@ -13,9 +13,10 @@ from typing import Annotated, Final
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.auth.stream_token import events_url
 from shared.bus.lookup import READING_ID_PATTERN
 from shared.events.birth import TEXT_PATTERN
-from shared.events.reading_requested import Agent, Language
+from shared.events.reading_requested import Agent, Language, Priority
 from shared.idempotency import KEY_PATTERN, REPLAYED_HEADER
 
 ReadingId = Annotated[
@@ -62,17 +63,24 @@ class ReadingAccepted(BaseModel):
     version: int = Field(1, ge=1, description="The version this request started.")
     status: str = Field("queued", description="Always `queued` when accepted.")
     status_url: str = Field(description="Poll this (GET) for the reading.")
-    events_url: str = Field(description="Follow this (SSE) for live progress and text.")
+    events_url: str = Field(
+        description="Follow this (SSE) for live progress and text. With the API closed it "
+        "carries a short-lived `access_token` for this reading's events alone, so a plain "
+        "`EventSource(events_url)` needs no header."
+    )
 
 
 def accepted_response(
-    reading_id: str, version: int, base_url: str = "", *, replayed: bool = False
-) -> web.Response:
-    """The `202` of a command that started a reading (or its version): where to follow it."""
+    reading_id: str, version: int, base_url: str = "", *, replayed: bool = False,
+    request: web.Request | None = None,
+) -> web.Response:  # fmt: skip
+    """The `202` of a command that started a reading (or its version): where to follow it
+    (`events_url` with the caller's stream token when `request` is given and tokens are on)."""
     status_url = f"{base_url}/v1/readings/{reading_id}"
-    body = ReadingAccepted(
-        id=reading_id, version=version, status_url=status_url, events_url=f"{status_url}/events"
+    events = (
+        f"{status_url}/events" if request is None else events_url(request, reading_id, base_url)
     )
+    body = ReadingAccepted(id=reading_id, version=version, status_url=status_url, events_url=events)
     headers = {"Location": status_url, "Retry-After": "1"}
     if replayed:
         headers[REPLAYED_HEADER] = "true"
@@ -87,6 +95,11 @@ class RegenerateRequest(BaseModel):
 
     agent: Agent | None = None
     language: Language | None = None
+    priority: Priority = Field(
+        "normal",
+        description="Of the new version (not inherited): `high` overtakes `normal` work; "
+        "only tenants in PRIORITY_TENANTS may ask for it (else 403).",
+    )
 
 
 class ReadingCancelledAnswer(BaseModel):

@@ -51,6 +51,11 @@ class ReadingView(BaseModel):
     chart: dict[str, Any] | None = None
     reading: ReadingText | None = None
     error: dict[str, Any] | None = None
+    events_url: str | None = Field(
+        None,
+        description="Follow this (SSE) for live progress and text; with the API closed it "
+        "carries a short-lived `access_token` for this reading's events alone.",
+    )
 
 
 class ReadingSummary(BaseModel):

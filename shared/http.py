@@ -21,6 +21,8 @@ from pydantic import BaseModel, Field
 
 from shared.api_document import allowed_methods
 from shared.auth import ApiKeys, auth_middleware
+from shared.auth.signin import Jwks, SignIn, parse_algorithms
+from shared.auth.stream_token import STREAM_TOKENS, StreamTokens
 from shared.cors import cors_middleware, cors_on_prepare
 from shared.logging import get_logger
 from shared.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
@@ -82,15 +84,48 @@ CORS_EXPOSE = ("Location", "Retry-After", "ETag", "Idempotent-Replayed", "X-Requ
 
 def api_app(service: str, settings: HttpSettings) -> web.Application:
     """The application of an API service, with its guard rails; routes are added after."""
+    tokens = stream_tokens(settings)
     app = web.Application(
-        middlewares=api_middlewares(service, settings),
+        middlewares=api_middlewares(service, settings, tokens),
         client_max_size=settings.api_max_body_bytes,
     )
     app.on_response_prepare.append(cors_on_prepare)  # SSE answers carry CORS headers too
+    if tokens is not None:
+        app[STREAM_TOKENS] = tokens  # `shared.auth.stream_token.events_url` issues them
     return app
 
 
-def api_middlewares(service: str, settings: HttpSettings) -> list[Middleware]:
+def sign_in(settings: HttpSettings) -> SignIn | None:
+    """The JWT verifier of `AUTH_JWKS_URL` (None: no browser sign-in)."""
+    if not settings.auth_jwks_url:
+        return None
+    if settings.auth_jwks_url.startswith("http://"):
+        log.warning("AUTH_JWKS_URL is not https: anyone on the way could swap the keys "
+                    "(tests and local identity providers only)")  # fmt: skip
+    jwks = Jwks(settings.auth_jwks_url, cache_s=settings.auth_jwks_cache_s,
+                timeout_s=settings.auth_jwks_timeout_s)  # fmt: skip
+    return SignIn(jwks, settings.auth_issuer, settings.auth_audience,
+                  parse_algorithms(settings.auth_algorithms), settings.auth_leeway_s,
+                  settings.auth_tenant)  # fmt: skip
+
+
+def stream_tokens(settings: HttpSettings) -> StreamTokens | None:
+    """Stream tokens for `events_url`: with a secret and the API closed (open, a token
+    would open nothing a bare URL does not)."""
+    secret = settings.stream_token_secret.get_secret_value()
+    closed = bool(settings.api_keys.get_secret_value().strip() or settings.auth_jwks_url)
+    if not closed:
+        return None
+    if not secret:
+        log.warning("STREAM_TOKEN_SECRET is not set: events_url carries no token, so a "
+                    "browser's EventSource cannot open it")  # fmt: skip
+        return None
+    return StreamTokens(secret, settings.stream_token_ttl_s)
+
+
+def api_middlewares(
+    service: str, settings: HttpSettings, streams: StreamTokens | None = None
+) -> list[Middleware]:
     """The public API's guard rails, in order: CORS, observation, body cap, key, rate."""
     cors = (
         [cors_middleware(settings.cors_origin_list, methods=CORS_METHODS,
@@ -102,7 +137,9 @@ def api_middlewares(service: str, settings: HttpSettings) -> list[Middleware]:
         *cors,  # outermost: error answers carry the CORS headers too
         *middlewares(service),
         body_limit(settings.api_max_body_bytes),
-        auth_middleware(ApiKeys.parse(settings.api_keys.get_secret_value())),
+        auth_middleware(
+            ApiKeys.parse(settings.api_keys.get_secret_value()), sign_in(settings), streams
+        ),
         *([rate_limit_middleware(service, limits)] if limits else []),  # none: no layer
     ]
 

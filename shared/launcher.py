@@ -155,6 +155,7 @@ class Stack:
         self.services: dict[str, ServiceProcess] = {}
         self.log_dir = log_dir
         self._ops_ports_given = 0
+        self.stream_token_secret = secrets.token_urlsafe(32)  # fresh at each start
 
     def start_infrastructure(self) -> None:
         if not self.nats_url:
@@ -231,6 +232,10 @@ class Stack:
             "DEMO_INTAKE_URL": os.environ.get(
                 "DEMO_INTAKE_URL", f"http://127.0.0.1:{s.intake_port}"
             ),
+            # Intake signs events_url's stream token and status checks it: one key for both
+            # (used once API_KEYS or AUTH_JWKS_URL closes the API).
+            "STREAM_TOKEN_SECRET": os.environ.get("STREAM_TOKEN_SECRET")
+            or self.stream_token_secret,
             **({"STREAM_REPLICAS": str(CLUSTER_SIZE)} if self.cluster else {}),
             **self.extra_env,
         }

@@ -15,6 +15,7 @@ output is one format either way.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
 
@@ -24,12 +25,33 @@ import structlog
 _SECRET_KEYS = ("api_key", "password", "authorization", "secret", "token")
 
 
+_TOKEN_IN_URL = re.compile(r"(access_token=)[^&\s\"']+")  # events_url's stream token
+
+
+def scrub(text: str) -> str:
+    """`text` with the value of any `access_token=` (a URL's stream token) masked."""
+    return _TOKEN_IN_URL.sub(r"\1***", text) if "access_token=" in text else text
+
+
 def _redact(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-    """Last line of defence: a key that names a secret never reaches the output."""
-    for key in list(event_dict):
+    """Last line of defence: a key that names a secret never reaches the output, nor a
+    stream token inside a URL."""
+    for key, value in list(event_dict.items()):
         if any(s in key.lower() for s in _SECRET_KEYS):
             event_dict[key] = "***"
+        elif isinstance(value, str) and "access_token=" in value:
+            event_dict[key] = scrub(value)
     return event_dict
+
+
+class _ScrubTokens(logging.Filter):
+    """Third-party records (aiohttp's access log, if ever on) lose a URL's stream token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "access_token=" in message:
+            record.msg, record.args = scrub(message), ()
+        return True
 
 
 def _name_logger(_: Any, __: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +112,7 @@ def _route_stdlib(shared: list[Any], use_json: bool, level: int) -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handler.addFilter(_ScrubTokens())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

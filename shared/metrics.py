@@ -181,3 +181,19 @@ STREAM_MAX_BYTES = Gauge(
     "The stream's byte limit; at it the stream refuses new events (DiscardNew). -1: none.",
     ["stream"],
 )
+# Priorities (`priority` is `high` or `normal`: bounded).
+READINGS_REQUESTED = Counter(
+    f"{P}_readings_requested_total",
+    "reading.requested events published (a submit, a regeneration), by priority.",
+    ["service", "priority"],
+)
+PRIORITY_REFUSED = Counter(
+    f"{P}_priority_refused_total",
+    "Requests refused with 403 because their tenant may not ask for high priority.",
+    ["service"],
+)
+CALL_SLOT_WAITERS = Gauge(
+    f"{P}_reader_call_slot_waiters",
+    "Charts held by a reader replica waiting for an LLM call slot, by priority.",
+    ["priority"],
+)

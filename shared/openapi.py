@@ -58,7 +58,15 @@ SECURITY_SCHEMES: Final[Mapping[str, Mapping[str, Any]]] = {
     "Bearer": {
         "type": "http",
         "scheme": "bearer",
-        "description": "The same key as `Authorization: Bearer <key>`.",
+        "description": "A sign-in JWT of the issuer at `AUTH_JWKS_URL` (its `sub` is the "
+        "user: their own readings only), or one of the keys as `Authorization: Bearer <key>`.",
+    },
+    "StreamToken": {
+        "type": "apiKey",
+        "in": "query",
+        "name": "access_token",
+        "description": "The short-lived token `events_url` carries: this one reading's "
+        "events, read-only (for `EventSource`, which cannot send headers).",
     },
 }
 SECURITY: Final[list[dict[str, list[str]]]] = [{"ApiKeyHeader": []}, {"Bearer": []}]
@@ -139,6 +147,7 @@ class Operation:
     body: type[BaseModel] | None = None
     body_required: bool = True
     public: bool = False  # served without an API key
+    extra_security: tuple[str, ...] = ()  # schemes accepted besides `SECURITY`'s
     service: str = ""  # the service that serves it (`x-service`)
 
 
@@ -162,7 +171,8 @@ def api_errors(*, body: bool = False, validation: bool = False) -> dict[int, Ans
     """The errors every `/v1` operation may answer: 401, 429, 503; 413 with a body; 422."""
     errors = {
         401: problem_answer(
-            "No valid API key (`X-API-Key` or `Authorization: Bearer`).",
+            "No valid API key, sign-in JWT or stream token (`errors` names `Authorization` "
+            "or `access_token` and what is wrong with it).",
             {"WWW-Authenticate": Header(str, "`Bearer`: how to authenticate.")},
         ),
         429: problem_answer(
@@ -294,6 +304,8 @@ def _operation(op: Operation, schemas: Mapping[_Key, dict[str, Any]]) -> dict[st
         out["description"] = op.description
     if op.public:
         out["security"] = []  # no key needed
+    elif op.extra_security:
+        out["security"] = [dict(s) for s in SECURITY] + [{n: []} for n in op.extra_security]
     if op.service:
         out["x-service"] = op.service
     if op.params:

@@ -2,10 +2,10 @@
 
 The limits come from `API_RATE_LIMIT` in the notation of the `limits` library
 (`200/second`, `100/second;5000/minute`) and are counted per tenant (per
-client address when auth is off) with a sliding-window counter in this
-replica's memory: N replicas behind a load balancer allow up to N times the
-limit in all. That is the usual trade for a limit that costs no network hop;
-the operations guide says how to size it.
+signed-in user for sign-in JWTs, per client address when auth is off) with a
+sliding-window counter in this replica's memory: N replicas behind a load
+balancer allow up to N times the limit in all. That is the usual trade for a
+limit that costs no network hop; the operations guide says how to size it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
 
-from shared.auth import GUARDED_PREFIX, tenant_of
+from shared.auth import GUARDED_PREFIX, principal_of
 from shared.metrics import RATE_LIMITED
 from shared.problem import problem
 
@@ -37,8 +37,12 @@ def rate_limit_middleware(service: str, items: list[RateLimitItem]) -> Middlewar
     async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
         if not request.path.startswith(GUARDED_PREFIX):
             return await handler(request)
-        tenant = tenant_of(request)
-        who = f"tenant:{tenant}" if tenant is not None else f"addr:{request.remote}"
+        principal = principal_of(request)
+        who = (
+            f"tenant:{principal.limit_key}"  # a signed-in user: their own budget
+            if principal.tenant is not None
+            else f"addr:{request.remote}"
+        )
         for item in items:
             if not limiter.hit(item, who):
                 counter.inc()

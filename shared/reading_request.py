@@ -30,7 +30,7 @@ from shared.events.birth import (
     BirthInput,
     Place,
 )
-from shared.events.reading_requested import Agent, Language
+from shared.events.reading_requested import Agent, Language, Priority
 
 TIMEZONES: Final = frozenset(resources.files("tzdata").joinpath("zones").read_text().split())
 """The IANA zones a birth may name: those of the `tzdata` wheel (each loads on any host)."""
@@ -131,6 +131,11 @@ class ReadingRequest(BaseModel):
     agent: Agent = "personality"
     language: Language = "en"
     user_id: Annotated[str, Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)] | None = None
+    priority: Priority = Field(
+        "normal",
+        description="`high` overtakes `normal` readings at every stage; only tenants in "
+        "PRIORITY_TENANTS may ask for it (else 403).",
+    )
 
 
 def validate_request(raw: bytes) -> ReadingRequest:

@@ -1,10 +1,12 @@
 """The service runner: the one way every service starts, runs and stops.
 
 Order: settings -> logging -> NATS (retrying until reachable) -> stream ->
-the service's own setup (consumers, routes, pools) -> HTTP -> consume loops.
-On SIGTERM/SIGINT: readiness fails, fetching stops, in-flight work finishes
-within `DRAIN_TIMEOUT_S` (the rest is released to other replicas), HTTP
-closes, the service's cleanups run, NATS drains, exit 0.
+the database pool of a service that has one (retrying while the database is
+away) -> the service's own setup (consumers, routes, background tasks) ->
+HTTP -> consume loops. On SIGTERM/SIGINT: readiness fails, fetching stops,
+in-flight work finishes within `DRAIN_TIMEOUT_S` (the rest is released to
+other replicas), HTTP closes, the service's cleanups run, the pool closes,
+NATS drains, exit 0.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import gc
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from aiohttp import web
 from nats.aio.client import Client as NATS
@@ -25,13 +27,14 @@ from shared.bus.connect import connect
 from shared.bus.consumer import (
     BatchHandler,
     ConsumeLoop,
-    EventHandler,
-    FailureFactory,
+    EnvelopeHandler,
+    Handler,
     PoisonHook,
 )
 from shared.bus.health import stream_unavailable
 from shared.bus.publish import Publisher
 from shared.bus.topology import ConsumerSpec, ensure_consumer, ensure_stream
+from shared.events.reading_failed import Stage
 from shared.http import ReadinessCheck, add_ops_routes, api_app, middlewares
 from shared.logging import configure_logging, get_logger
 from shared.settings import BaseServiceSettings, HttpSettings, load_settings
@@ -41,6 +44,26 @@ log = get_logger(__name__)
 
 S = TypeVar("S", bound=BaseServiceSettings)
 Cleanup = Callable[[], Awaitable[None]]
+
+
+class Pool(Protocol):
+    """What the runner needs of a database pool: that it closes."""
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Database:
+    """A service's database pool, which the runner opens as it opens the bus.
+
+    `open(settings)` makes the pool (ready to use: a service migrates its schema there).
+    While `away(exc)` says the database is not available, the runner tries again with
+    backoff until it is or a signal comes; any other error stops the service. The pool
+    is `Runtime.pool` in the service's setup and is closed after the service's cleanups.
+    """
+
+    open: Callable[[Any], Awaitable[Pool]]
+    away: Callable[[BaseException], bool]
 
 
 @dataclass
@@ -57,24 +80,32 @@ class Runtime(Generic[S]):
     checks: list[ReadinessCheck] = field(default_factory=list)
     cleanups: list[Cleanup] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    pool: Any = None  # the service's database pool (`Database`), None without one
 
     async def add_consumer(
         self,
         spec: ConsumerSpec,
         *,
-        handler: EventHandler | None = None,
-        batch_handler: BatchHandler | None = None,
+        handler: Handler[Any] | None = None,
+        batch_handler: BatchHandler[Any] | None = None,
+        envelope_handler: EnvelopeHandler | None = None,
         concurrency: int = 64,
         batch_size: int = 64,
-        on_failure: FailureFactory | None = None,
+        fails_as: Stage | None = None,
         on_poison: PoisonHook | None = None,
     ) -> ConsumeLoop:
-        """Ensure the durable consumer exists and register a loop that feeds the handler."""
+        """Ensure the durable consumer exists and register a loop that feeds the handler.
+
+        The loop publishes what the handler returns with this service's source (the
+        runtime's publisher), sends live text on its connection, and, with `fails_as`,
+        publishes `reading.failed` for that stage (`shared.bus.consumer`).
+        """
         await ensure_consumer(self.js, spec)
         loop = ConsumeLoop(
             self.js, spec, service=self.service, publisher=self.publisher, handler=handler,
-            batch_handler=batch_handler, concurrency=concurrency, batch_size=batch_size,
-            on_failure=on_failure, on_poison=on_poison,
+            batch_handler=batch_handler, envelope_handler=envelope_handler,
+            concurrency=concurrency, batch_size=batch_size, fails_as=fails_as,
+            on_poison=on_poison, nc=self.nc,
         )  # fmt: skip
         self.loops.append(loop)
         return loop
@@ -89,14 +120,23 @@ class Runtime(Generic[S]):
 Setup = Callable[[Runtime[Any]], Awaitable[None]]
 
 
-def run_service(name: str, settings_cls: type[S], setup: Setup, port: Callable[[S], int]) -> None:
+def run_service(
+    name: str,
+    settings_cls: type[S],
+    setup: Setup,
+    port: Callable[[S], int],
+    *,
+    database: Database | None = None,
+) -> None:
     """Entry point of `python -m services.<name>`: run until signalled, then exit 0."""
     settings = load_settings(settings_cls)
     configure_logging(name, settings.log_level, settings.log_format)
-    asyncio.run(_main(name, settings, setup, port(settings)))
+    asyncio.run(_main(name, settings, setup, port(settings), database))
 
 
-async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
+async def _main(
+    name: str, settings: S, setup: Setup, port: int, database: Database | None = None
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -109,12 +149,18 @@ async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
     if not await _declare_stream_until_done(js, settings, stop):
         await nc.close()
         return
+    pool = None
+    if database is not None:
+        pool = await _open_pool_until_up(database, settings, stop)
+        if pool is None:
+            await nc.close()
+            return
     if isinstance(settings, HttpSettings):
         app = api_app(name, settings)
     else:
         app = web.Application(middlewares=middlewares(name))
     rt: Runtime[S] = Runtime(
-        name, settings, nc, js, Publisher(js, service=name), app, stopping=stop
+        name, settings, nc, js, Publisher(js, service=name), app, stopping=stop, pool=pool
     )
 
     async def bus_ready() -> str | None:
@@ -155,6 +201,9 @@ async def _main(name: str, settings: S, setup: Setup, port: int) -> None:
     for cleanup in reversed(rt.cleanups):
         with contextlib.suppress(Exception):
             await cleanup()
+    if pool is not None:
+        with contextlib.suppress(Exception):
+            await pool.close()
     with contextlib.suppress(Exception):
         await asyncio.wait_for(nc.drain(), timeout=5.0)
     log.info("stopped")
@@ -211,6 +260,24 @@ async def _declare_stream_until_done(
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             delay = min(delay * 2, 5.0)
     return False
+
+
+async def _open_pool_until_up(database: Database, settings: S, stop: asyncio.Event) -> Pool | None:
+    """Open the service's pool, retrying with backoff while the database is away; None when
+    a signal came first. Any other error (e.g. a migration the database refuses) raises."""
+    delay = 0.2
+    while not stop.is_set():
+        try:
+            return await database.open(settings)
+        except Exception as exc:
+            if not database.away(exc):
+                raise
+            log.warning("database not reachable yet, retrying", error=type(exc).__name__,
+                        retry_in_s=delay)  # fmt: skip
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, 5.0)
+    return None
 
 
 async def _connect_until_up(name: str, settings: S, stop: asyncio.Event) -> NATS | None:

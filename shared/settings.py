@@ -123,6 +123,52 @@ class HttpSettings(BaseServiceSettings):
         "",
         description="Comma-separated browser origins allowed to call the API; empty = none.",
     )
+    auth_jwks_url: str = Field(
+        "",
+        description="Browser sign-in: the identity provider's JSON Web Key Set; with it, "
+        "`Authorization: Bearer <JWT>` is verified and its `sub` is the user. Empty = none.",
+    )
+    auth_issuer: str = Field(
+        "", validate_default=True, description="The JWTs' `iss` (required with AUTH_JWKS_URL)."
+    )
+    auth_audience: str = Field(
+        "", validate_default=True, description="The JWTs' `aud` (required with AUTH_JWKS_URL)."
+    )
+    auth_algorithms: str = Field(
+        "RS256,ES256",
+        description="Signature algorithms accepted, comma-separated; asymmetric only.",
+    )
+    auth_jwks_cache_s: float = Field(
+        300.0, ge=1, le=86_400,
+        description="How long the key set is cached; a token naming an unknown key "
+        "fetches it again at once (at most every 10 s).",
+    )  # fmt: skip
+    auth_jwks_timeout_s: float = Field(5.0, gt=0, le=60)
+    auth_leeway_s: float = Field(
+        30.0, ge=0, le=300, description="Clock skew allowed on exp, nbf and iat."
+    )
+    auth_tenant: str = Field(
+        "users", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$",
+        description="The tenant of every signed-in user's readings; an API key of this "
+        "tenant (your own backend) sees them all.",
+    )  # fmt: skip
+    stream_token_secret: SecretStr = Field(
+        SecretStr(""),
+        description="Key that signs the token in `events_url` (the same in intake and "
+        "status, at least 32 characters); empty = events_url carries none.",
+    )
+    stream_token_ttl_s: int = Field(
+        3600, ge=60, le=7 * 86_400, description="How long an events_url token is valid."
+    )
+    priority_tenants: str = Field(
+        "",
+        description='Comma-separated tenants allowed `"priority": "high"` (others get '
+        "403); `*` = every caller, also the open API (no API_KEYS); empty = none.",
+    )
+
+    @property
+    def priority_tenant_set(self) -> frozenset[str]:
+        return frozenset(t.strip() for t in self.priority_tenants.split(",") if t.strip())
 
     @property
     def cors_origin_list(self) -> list[str]:
@@ -134,6 +180,38 @@ class HttpSettings(BaseServiceSettings):
         from shared.auth import ApiKeys
 
         ApiKeys.parse(v.get_secret_value())  # the message names the entry, never the key
+        return v
+
+    @field_validator("auth_jwks_url")
+    @classmethod
+    def _check_jwks_url(cls, v: str) -> str:
+        if v and not v.startswith(("https://", "http://")):
+            raise ValueError("must be an https:// (or http://) URL")
+        return v
+
+    @field_validator("auth_issuer", "auth_audience")
+    @classmethod
+    def _needed_with_jwks(cls, v: str, info: ValidationInfo) -> str:
+        if info.data.get("auth_jwks_url") and not v.strip():
+            raise ValueError("required with AUTH_JWKS_URL: tokens are checked against it")
+        return v.strip()
+
+    @field_validator("auth_algorithms")
+    @classmethod
+    def _check_algorithms(cls, v: str) -> str:
+        from shared.auth.signin import parse_algorithms
+
+        parse_algorithms(v)
+        return v
+
+    @field_validator("stream_token_secret")
+    @classmethod
+    def _check_stream_secret(cls, v: SecretStr) -> SecretStr:
+        from shared.auth.stream_token import MIN_SECRET_CHARS
+
+        if v.get_secret_value() and len(v.get_secret_value()) < MIN_SECRET_CHARS:
+            raise ValueError(f"at least {MIN_SECRET_CHARS} characters (e.g. 32 random bytes, "
+                             "base64)")  # fmt: skip
         return v
 
     @field_validator("api_rate_limit")

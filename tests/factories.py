@@ -24,7 +24,7 @@ from shared.events.reading_cancelled import ReadingCancelled
 from shared.events.reading_delta import ReadingDelta
 from shared.events.reading_failed import ReadingFailed
 from shared.events.reading_generated import ReadingGenerated
-from shared.events.reading_requested import ReadingRequested
+from shared.events.reading_requested import Priority, ReadingRequested
 from shared.events.reading_started import ReadingStarted
 from shared.events.registry import make_event
 
@@ -60,14 +60,17 @@ def chart(seed: int = 0) -> Chart:
     )  # fmt: skip
 
 
-def requested(reading_id: str, version: int = 1, user_id: str | None = None) -> Envelope[Any]:
+def requested(
+    reading_id: str, version: int = 1, user_id: str | None = None, priority: Priority = "normal"
+) -> Envelope[Any]:
     data = ReadingRequested(reading_id=reading_id, version=version, birth=birth(),
-                            user_id=user_id)  # fmt: skip
+                            user_id=user_id, priority=priority)  # fmt: skip
     return make_event(data, source="/tests")
 
 
-def calculated(reading_id: str, version: int = 1) -> Envelope[Any]:
-    data = ChartCalculated(reading_id=reading_id, version=version, chart=chart(), duration_s=0.001)
+def calculated(reading_id: str, version: int = 1, priority: Priority = "normal") -> Envelope[Any]:
+    data = ChartCalculated(reading_id=reading_id, version=version, chart=chart(), duration_s=0.001,
+                           priority=priority)  # fmt: skip
     return make_event(data, source="/tests")
 
 

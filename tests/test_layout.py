@@ -4,11 +4,17 @@ Walks the syntax tree of every module (imports inside functions and `TYPE_CHECKI
 count too): a module under `services/<a>/` imports no `services.<b>` (b != a), and no
 module under `hdq/` or `shared/` imports any service. What two services share lives in
 `shared/`, so each can be built, tested and packaged alone.
+
+And the database has one door: no module outside `services/status/store/` imports asyncpg
+or holds SQL (a string with `SELECT ... FROM`, `INSERT INTO`, `UPDATE ... SET`,
+`DELETE FROM`, `ROLLBACK` or an advisory lock); the rest of status names the pool as
+`store.pool.Pool`.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,3 +95,64 @@ def test_the_check_sees_every_kind_of_import() -> None:
         "services.chart.x"
     ]
     assert {owner(m) for m in got} == {f"services.{name}" for name in SERVICES}
+
+
+STORE = ROOT / "services" / "status" / "store"
+SQL = re.compile(
+    r"\bSELECT\b[^;]*?\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b"
+    r"|\bROLLBACK\b|\bpg_advisory_\w+",
+    re.DOTALL,
+)
+
+
+def database_uses(source: str, module: str) -> list[tuple[int, str]]:
+    """(line, what) of every asyncpg import and every string holding SQL in `source`."""
+    found = [
+        (line, f"imports {name}")
+        for line, name in imported(source, module)
+        if name.split(".")[0] == "asyncpg"
+    ]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            sql = SQL.search(node.value)
+            if sql is not None:
+                found.append((node.lineno, f"SQL {sql[0].split()[0]!r}"))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("top", ["services", "hdq", "shared"])
+def test_only_the_status_store_talks_to_the_database(top: str) -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {what}"
+        for path in sorted((ROOT / top).rglob("*.py"))
+        if not path.is_relative_to(STORE)
+        for line, what in database_uses(path.read_text(encoding="utf-8"), module_name(path))
+    ]
+    assert found == []
+
+
+def test_the_database_check_sees_imports_and_sql() -> None:
+    """The check finds asyncpg imports and SQL in strings and f-strings (on sample code)."""
+    code = (
+        "import asyncpg\n"
+        "from asyncpg.pool import Pool\n"
+        "def f(conn, t):\n"
+        "    conn.fetch('SELECT id\\n FROM readings')\n"
+        "    conn.execute(f'DELETE FROM {t} WHERE true')\n"
+        "Q = 'UPDATE readings SET status = $1'\n"
+        "I = 'INSERT  INTO inbox VALUES ($1)'\n"
+        "L = 'SELECT pg_advisory_lock($1)'\n"
+        "R = 'ROLLBACK'\n"
+    )
+    found = [what for _, what in database_uses(code, "services.status.api.sample")]
+    assert found == [
+        "imports asyncpg",
+        "imports asyncpg.pool",
+        "SQL 'SELECT'",
+        "SQL 'DELETE'",
+        "SQL 'UPDATE'",
+        "SQL 'INSERT'",
+        "SQL 'pg_advisory_lock'",
+        "SQL 'ROLLBACK'",
+    ]
+    assert database_uses('"""Reads select rows from the store."""', "hdq.x") == []

@@ -8,7 +8,7 @@ from typing import Any
 
 from services.chart.cli import build_parser, run_compute
 from services.chart.compute import warm_gazetteer, warm_up
-from services.chart.handlers import batch_handler, failure
+from services.chart.handlers import batch_handler
 from shared.bus.cancellations import CancelledReadings
 from shared.bus.topology import CHART
 from shared.runner import Runtime, run_service
@@ -36,7 +36,7 @@ async def setup(rt: Runtime[Any]) -> None:
         batch_handler=batch_handler(cancelled),
         concurrency=settings.chart_batch_size,
         batch_size=settings.chart_batch_size,
-        on_failure=failure,
+        fails_as="chart",
     )
 
 

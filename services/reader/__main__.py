@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.reader.handlers import ReadingWriter, failure
+from services.reader.handlers import ReadingWriter
 from services.reader.limiter import Limits, SharedLimiter
 from services.reader.providers import select_provider
 from shared.bus.cancellations import CancelledReadings
@@ -36,8 +36,9 @@ async def setup(rt: Runtime[Any]) -> None:
     rt.on_cleanup(cancelled.stop)
     # On a redelivery the stream says whether the version is done already; once the
     # replica drains (rt.stopping), charts without a call slot go to another replica.
-    writer = ReadingWriter(provider, rt.publisher, cancelled, calls=settings.reader_concurrency,
-                           js=rt.js, stopping=rt.stopping, nc=rt.nc)  # fmt: skip
+    # Its announcements and live text go out through each delivery's context.
+    writer = ReadingWriter(provider, cancelled, calls=settings.reader_concurrency, js=rt.js,
+                           stopping=rt.stopping)  # fmt: skip
     # Status replicas that missed live pieces ask the replica writing the reading.
     so_far = await serve_so_far(rt.nc, writer.so_far)
     rt.on_cleanup(so_far.unsubscribe)
@@ -46,7 +47,7 @@ async def setup(rt: Runtime[Any]) -> None:
         handler=writer.handle,
         concurrency=settings.reader_held,
         batch_size=min(settings.reader_held, 256),
-        on_failure=failure,
+        fails_as="reader",
     )
     rt.on_cleanup(provider.close)
 

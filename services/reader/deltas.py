@@ -1,9 +1,10 @@
 """The live text of one reading being written: pieces out on core NATS, the text so far kept.
 
 Chunks from the LLM are coalesced into one piece every `interval_s` or
-`max_chars` (whichever first) and sent with `shared.bus.live` (no ack, nothing
-stored). The whole text so far stays here for `so_far`, which answers a status
-replica that missed pieces or started mid-reading.
+`max_chars` (whichever first) and sent through the handler's context
+(`Context.send_live`: core NATS, no ack, nothing stored). The whole text so
+far stays here for `so_far`, which answers a status replica that missed pieces
+or started mid-reading.
 
 Live text is best effort: the durable answer is `reading.generated`. A piece the
 connection cannot take stops this attempt's live text, and the call goes on.
@@ -18,14 +19,11 @@ import secrets
 import time
 from typing import Any
 
-from nats.aio.client import Client as NATS
-
-from shared.bus.live import send_piece
+from shared.bus.live import SendPiece
 from shared.bus.publish import BUS_ERRORS
 from shared.events.reading_delta import ReadingDelta
 from shared.logging import get_logger
 
-SOURCE = "/services/reader"
 log = get_logger(__name__)
 
 
@@ -34,7 +32,7 @@ class DeltaCoalescer:
 
     def __init__(
         self,
-        nc: NATS | None,
+        send: SendPiece | None,
         reading_id: str,
         version: int,
         *,
@@ -42,7 +40,7 @@ class DeltaCoalescer:
         max_chars: int = 2000,
         after: asyncio.Future[Any] | None = None,
     ) -> None:
-        self._nc = nc
+        self._send_piece = send  # None: no live text
         self._after = after  # the `reading.started` publish: text waits for it
         self._reading_id = reading_id
         self._version = version
@@ -93,7 +91,7 @@ class DeltaCoalescer:
         return after is None or (after.done() and not after.cancelled() and not after.exception())
 
     async def _send(self) -> None:
-        if self._nc is None or self.broken or self._abandoned or self._sent == self._length:
+        if self._send_piece is None or self.broken or self._abandoned or self._sent == self._length:
             return
         if not self._announced():
             return  # held until the reading is announced; the next chunk or flush sends it
@@ -106,7 +104,7 @@ class DeltaCoalescer:
         self._index += 1
         self._last = time.monotonic()
         try:
-            await send_piece(self._nc, piece)
+            await self._send_piece(piece)
         except BUS_ERRORS as exc:
             reason = str(exc) or type(exc).__name__
             log.warning("live text stopped: the connection did not take a piece",

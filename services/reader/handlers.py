@@ -1,4 +1,11 @@
-"""Handle `chart.calculated`: announce, write the reading, stream deltas, emit the result."""
+"""Handle `chart.calculated`: announce, write the reading, stream deltas, return the result.
+
+`ReadingWriter.handle(data, ctx)` is a handler of the consume loop
+(`shared.bus.consumer`): it announces the reading through `ctx.emit` as its LLM
+call starts, sends the live text through `ctx.send_live`, and returns
+`reading.generated` for the loop to publish. Failures are the loop's to report
+(`reading.failed`, stage `reader`).
+"""
 
 from __future__ import annotations
 
@@ -7,28 +14,21 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from services.reader.agents import prompt_version
-from services.reader.deltas import SOURCE, DeltaCoalescer
+from services.reader.deltas import DeltaCoalescer
 from services.reader.providers import Generation, Provider, call_id_for
 from services.reader.redelivery import CANCELLED, done_before
 from services.reader.slots import CallSlots
 from shared.bus.cancellations import CancelledReadings
-from shared.bus.consumer import current_delivery
-from shared.bus.publish import Publisher
+from shared.bus.context import Context
+from shared.events.base import ReadingEvent
 from shared.events.chart_calculated import ChartCalculated
-from shared.events.envelope import Envelope
 from shared.events.reading_delta import ReadingDelta
-from shared.events.reading_failed import ReadingFailed
 from shared.events.reading_generated import ReadingGenerated
 from shared.events.reading_started import ReadingStarted
-from shared.events.registry import make_event
-from shared.logging import get_logger
 from shared.metrics import EVENTS_SKIPPED
-
-log = get_logger(__name__)
 
 
 class ReadingWriter:
@@ -49,19 +49,15 @@ class ReadingWriter:
     def __init__(
         self,
         provider: Provider,
-        publisher: Publisher,
         cancelled: CancelledReadings | None = None,
         *,
         calls: int | None = None,
         js: JetStreamContext | None = None,
         stopping: asyncio.Event | None = None,
-        nc: NATS | None = None,
     ) -> None:
         self._provider = provider
-        self._publisher = publisher
         self._cancelled = cancelled
         self._js = js
-        self._nc = nc  # live text goes out on core NATS (none: no live text)
         self._writing: dict[str, DeltaCoalescer] = {}  # reading id -> its live text
         # The replica's cap on concurrent calls (READER_CONCURRENCY). The consume loop
         # holds a few more charts than that (READER_PREFETCH), each waiting here: when a
@@ -69,38 +65,34 @@ class ReadingWriter:
         # fetch round trip. Waiting charts are in-flight messages (heartbeated).
         self._slots = CallSlots(calls, stopping)
 
-    async def handle(self, event: Envelope[Any]) -> list[Envelope[Any]]:
-        data: ChartCalculated = event.data
-        delivery = current_delivery()
+    async def handle(self, data: ChartCalculated, ctx: Context) -> list[ReadingEvent]:
+        delivery = ctx.delivery
         if delivery.redelivered and self._js is not None:
             done = await done_before(self._js, data.reading_id, data.version)
             if done is not None:
-                return _skip(data, "before writing", reason=done)
+                return _skip(ctx, "before writing", reason=done)
         if self._is_cancelled(data):
-            return _skip(data, "before writing")
+            return _skip(ctx, "before writing")
         # Released instead of a slot once draining, unless JetStream would not deliver
         # it again: on its last delivery the chart is written rather than lost.
-        async with self._slots.call(releasable=not delivery.last):
+        async with self._slots.call(releasable=not delivery.last, priority=data.priority):
             if self._is_cancelled(data):
-                return _skip(data, "before writing")
-            written = await self._write(data)
+                return _skip(ctx, "before writing")
+            written = await self._write(data, ctx)
         # The call slot is free again: the outcome is published while the next call starts.
         return written if isinstance(written, list) else await self._finish(written)
 
-    async def _write(self, data: ChartCalculated) -> list[Envelope[Any]] | _Call:
-        """The LLM call, streaming its text as deltas; its outcome is published by `_finish`."""
+    async def _write(self, data: ChartCalculated, ctx: Context) -> list[ReadingEvent] | _Call:
+        """The LLM call, streaming its text as deltas; its outcome is returned by `_finish`."""
         started = time.monotonic()
         # Announced while the call starts, not before: the LLM's first token is seconds
         # away, and the announcement is stored before any text (the deltas wait for it).
-        announcement = make_event(
-            ReadingStarted(
-                reading_id=data.reading_id, version=data.version, provider=self._provider.name,
-                model=self._provider.model, agent=data.agent, language=data.language,
-            ),
-            source=SOURCE,
+        announcement = ReadingStarted(
+            reading_id=data.reading_id, version=data.version, provider=self._provider.name,
+            model=self._provider.model, agent=data.agent, language=data.language,
         )  # fmt: skip
-        announced = asyncio.ensure_future(self._publisher.publish(announcement))
-        deltas = DeltaCoalescer(self._nc, data.reading_id, data.version, after=announced)
+        announced = asyncio.ensure_future(ctx.emit(announcement))
+        deltas = DeltaCoalescer(ctx.send_live, data.reading_id, data.version, after=announced)
         self._writing[data.reading_id] = deltas
         try:
             gen = await self._generate(data, deltas)
@@ -109,9 +101,9 @@ class ReadingWriter:
             self._forget(data.reading_id, deltas)
             await _settled(announced)
             if isinstance(exc, Exception) and self._is_cancelled(data):
-                return _skip(data, "after a failed call")  # nobody wants it any more
+                return _skip(ctx, "after a failed call")  # nobody wants it any more
             raise
-        return _Call(data, gen, deltas, announcement, announced, started)
+        return _Call(data, ctx, gen, deltas, announcement, announced, started)
 
     def so_far(self, reading_id: str) -> ReadingDelta | None:
         """The live text so far of a reading this replica is writing (`shared.bus.live`)."""
@@ -122,31 +114,31 @@ class ReadingWriter:
         if self._writing.get(reading_id) is deltas:
             del self._writing[reading_id]
 
-    async def _finish(self, call: _Call) -> list[Envelope[Any]]:
+    async def _finish(self, call: _Call) -> list[ReadingEvent]:
         try:
             return await self._outcome(call)
         finally:
             self._forget(call.data.reading_id, call.deltas)
 
-    async def _outcome(self, call: _Call) -> list[Envelope[Any]]:
+    async def _outcome(self, call: _Call) -> list[ReadingEvent]:
         data, gen = call.data, call.gen
         await _settled(call.announced)
         if gen is None:
             call.deltas.abandon()
-            return _skip(data, "while writing")
+            return _skip(call.ctx, "while writing")
         await call.deltas.flush()
         if self._is_cancelled(data):
-            return _skip(data, "once written")
+            return _skip(call.ctx, "once written")
         latency = time.monotonic() - call.started
-        log.info("reading written", provider=self._provider.name, latency_s=round(latency, 3),
-                 chars=len(gen.text))  # fmt: skip
+        call.ctx.log.info("reading written", provider=self._provider.name,
+                          latency_s=round(latency, 3), chars=len(gen.text))  # fmt: skip
         generated = ReadingGenerated(
             reading_id=data.reading_id, version=data.version, text=gen.text,
             provider=self._provider.name, model=gen.model, composed_offline=gen.composed_offline,
             agent=data.agent, language=data.language,
             prompt_version=prompt_version(data.agent), usage=gen.usage, latency_s=latency,
         )  # fmt: skip
-        outputs = [make_event(generated, source=SOURCE)]
+        outputs: list[ReadingEvent] = [generated]
         if call.announced.cancelled() or call.announced.exception() is not None:
             # The bus did not take the announcement while the call ran: it goes out now,
             # before the result, with the consume loop's longer budget, rather than
@@ -188,9 +180,10 @@ class _Call:
     """A finished LLM call whose outcome is still to be published."""
 
     data: ChartCalculated
+    ctx: Context
     gen: Generation | None  # None: cancelled while writing
     deltas: DeltaCoalescer
-    announcement: Envelope[Any]  # `reading.started`
+    announcement: ReadingStarted
     announced: asyncio.Future[Any]  # its publish
     started: float
 
@@ -202,18 +195,8 @@ async def _settled(announced: asyncio.Future[Any]) -> None:
         announced.exception()  # retrieved here; raised by the caller when it matters
 
 
-def _skip(data: ChartCalculated, when: str, reason: str = CANCELLED) -> list[Envelope[Any]]:
+def _skip(ctx: Context, when: str, reason: str = CANCELLED) -> list[ReadingEvent]:
     """Ack a reading that needs nothing (more): cancelled, or already generated."""
-    log.info("reading skipped", reason=reason, reading_id=data.reading_id,
-             version=data.version, when=when)  # fmt: skip
+    ctx.log.info("reading skipped", reason=reason, when=when)
     EVENTS_SKIPPED.labels("reader", reason).inc()
     return []
-
-
-def failure(reading_id: str, version: int, code: str, message: str) -> Envelope[Any]:
-    return make_event(
-        ReadingFailed(
-            reading_id=reading_id, version=version, stage="reader", code=code, message=message
-        ),
-        source=SOURCE,
-    )

@@ -16,14 +16,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
 
-from services.reader.agents import (
-    AgentDefinition,
-    SectionKey,
-    cross_of,
-    get_agent,
-    profile_of,
-    resolve_language,
-)
+from services.reader.agents import AgentDefinition, SectionKey, get_agent, resolve_language
+from services.reader.facts import cross_of, profile_of
 from services.reader.knowledge import Text
 from services.reader.knowledge.channels import CHANNELS
 from services.reader.knowledge.chart_terms import (

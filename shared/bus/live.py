@@ -17,7 +17,7 @@ the others stay silent.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -32,6 +32,8 @@ from shared.metrics import LIVE_TEXT_PIECES
 log = get_logger(__name__)
 
 SoFar = Callable[[str], ReadingDelta | None]  # reading id -> its whole text so far, if writing
+# Sends one piece: `send_piece` on a connection, or a handler's `Context.send_live`.
+SendPiece = Callable[[ReadingDelta], Awaitable[None]]
 
 
 async def send_piece(nc: NATS, piece: ReadingDelta) -> None:

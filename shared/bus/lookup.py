@@ -1,7 +1,9 @@
 """The last event of a type about one reading, straight from the stream.
 
 Subjects end in the reading id (`shared.names`), so this is one direct get:
-no consumer, no database. Intake uses it to answer a retried request, status
+no consumer, no database. For an event that travels at a priority
+(`reading.requested`, `chart.calculated`) the get asks for the last on
+`*.<type>.<id>`: the latest at any priority. Intake uses it to answer a retried request, status
 to answer a poll that races the projection and to check a command against
 the reading's latest request.
 """
@@ -42,7 +44,9 @@ async def last_event(js: JetStreamContext, event_type: str, reading_id: str) -> 
     if not plausible_id(reading_id):
         return None
     try:
-        raw = await js.get_last_msg(names.STREAM, names.subject_for(event_type, reading_id))
+        raw = await js.get_last_msg(
+            names.STREAM, names.any_priority_subject(event_type, reading_id)
+        )
     except NotFoundError:
         return None
     if raw.data is None or raw.seq is None:

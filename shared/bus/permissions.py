@@ -64,7 +64,12 @@ def inbox_prefix(service: str) -> str:
 
 
 def _events(*modules: object) -> tuple[str, ...]:
-    return tuple(names.subject_filter(m.TYPE) for m in modules)  # type: ignore[attr-defined]
+    """The subjects of these events, at every priority they travel at."""
+    return tuple(
+        f
+        for m in modules
+        for f in names.subject_filters(m.TYPE)  # type: ignore[attr-defined]
+    )
 
 
 def _stream_owner() -> tuple[str, ...]:
@@ -73,14 +78,18 @@ def _stream_owner() -> tuple[str, ...]:
 
 
 def _durable(spec: ConsumerSpec) -> tuple[str, ...]:
-    """Declare, inspect and pull from one durable consumer, and ack its messages."""
-    d = spec.durable
-    return (
-        f"{API}.CONSUMER.CREATE.{STREAM}.{d}",
-        f"{API}.CONSUMER.CREATE.{STREAM}.{d}.>",  # the create subject carries the filter
-        f"{API}.CONSUMER.INFO.{STREAM}.{d}",
-        f"{API}.CONSUMER.MSG.NEXT.{STREAM}.{d}",
-        f"$JS.ACK.{STREAM}.{d}.>",
+    """Declare, inspect and pull from a durable consumer (each of its priority lanes), and
+    ack its messages."""
+    return tuple(
+        subject
+        for d in (lane.durable for lane in spec.lanes)
+        for subject in (
+            f"{API}.CONSUMER.CREATE.{STREAM}.{d}",
+            f"{API}.CONSUMER.CREATE.{STREAM}.{d}.>",  # the create subject carries the filter
+            f"{API}.CONSUMER.INFO.{STREAM}.{d}",
+            f"{API}.CONSUMER.MSG.NEXT.{STREAM}.{d}",
+            f"$JS.ACK.{STREAM}.{d}.>",
+        )
     )
 
 
@@ -145,7 +154,11 @@ def service_permissions() -> dict[str, Permissions]:
                 *_durable(STATUS),
                 *_ordered(),
                 *_lookup(),
-                *(f"{API}.CONSUMER.INFO.{STREAM}.{s.durable}" for s in (CHART, READER)),
+                *(
+                    f"{API}.CONSUMER.INFO.{STREAM}.{lane.durable}"
+                    for s in (CHART, READER)
+                    for lane in s.lanes
+                ),
                 *_events(reading_requested, reading_cancelled),
                 *failed,
                 names.LIVE_SO_FAR_FILTER,

@@ -40,6 +40,9 @@ BUS_ERRORS = (TimeoutError, NatsError, JetStreamError)
 WRONG_LAST_SEQUENCE = 10071
 # A clustered stream's answer while a publish with the same Nats-Msg-Id is being stored.
 ID_IN_PROCESS = 10158
+# Makes the expected-last-subject-sequence check apply to a subject filter (nats-server
+# 2.11+), here every priority of the event's reading.
+EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT = "Nats-Expected-Last-Subject-Sequence-Subject"
 # One attempt waits at most this long for its ack, so a budget holds several attempts.
 ATTEMPT_TIMEOUT_S = 2.0
 
@@ -56,12 +59,17 @@ def stream_busy(exc: BaseException) -> bool:
 
 
 class Publisher:
-    """Publishes envelopes and waits until JetStream has stored them."""
+    """Publishes envelopes and waits until JetStream has stored them.
+
+    One per service (the runner's): `source` is what the service's events say they
+    come from, so handlers and routes never name it themselves.
+    """
 
     def __init__(self, js: JetStreamContext, *, service: str, timeout_s: float = 5.0) -> None:
         self._js = js
         self._service = service
         self._timeout_s = timeout_s
+        self.source = names.source_of(service)
 
     async def publish(
         self,
@@ -88,7 +96,14 @@ class Publisher:
         headers = {names.MSG_ID_HEADER: event.id}
         if expected_last_subject_seq is not None:
             headers[Header.EXPECTED_LAST_SUBJECT_SEQUENCE.value] = str(expected_last_subject_seq)
-        subject, payload = names.subject_for(event.type, event.subject), encode(event)
+            # Checked against the event at every priority (`*.<type>.<id>`): a high request
+            # and a normal one of the same reading are one sequence of versions.
+            headers[EXPECTED_LAST_SUBJECT_SEQUENCE_SUBJECT] = names.any_priority_subject(
+                event.type, event.subject
+            )
+        priority = str(getattr(event.data, "priority", names.NORMAL))
+        subject = names.subject_for(event.type, event.subject, priority)
+        payload = encode(event)
         budget = timeout_s or self._timeout_s
         deadline = time.monotonic() + budget
 

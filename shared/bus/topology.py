@@ -66,6 +66,13 @@ class ConsumerSpec:
     max_ack_pending: int
     description: str = ""
     backoff_s: tuple[float, ...] = field(default=())
+    # The consumer of the same stage's high-priority work, taken before this one's.
+    high: ConsumerSpec | None = None
+
+    @property
+    def lanes(self) -> tuple[ConsumerSpec, ...]:
+        """This consumer and its high lane, highest priority first."""
+        return (self,) if self.high is None else (self.high, self)
 
     def config(self) -> ConsumerConfig:
         single = len(self.filter_subjects) == 1
@@ -87,6 +94,16 @@ class ConsumerSpec:
 
 # Chart work is milliseconds: a short ack deadline returns a dead worker's
 # messages fast. Reader work is an LLM call: it heartbeats with in_progress().
+# Chart and reader read each priority with its own durable (`lanes`), the high one
+# first (`shared.bus.consumer`); the normal lanes keep their names from before.
+CHART_HIGH = ConsumerSpec(
+    durable=names.CHART_HIGH_CONSUMER,
+    filter_subjects=(names.subject_filter(reading_requested.TYPE, "high"),),
+    ack_wait_s=10.0,
+    max_deliver=5,
+    max_ack_pending=4096,
+    description="chart service: high-priority reading.requested -> chart.calculated",
+)
 CHART = ConsumerSpec(
     durable=names.CHART_CONSUMER,
     filter_subjects=(names.subject_filter(reading_requested.TYPE),),
@@ -94,6 +111,15 @@ CHART = ConsumerSpec(
     max_deliver=5,
     max_ack_pending=4096,
     description="chart service: reading.requested -> chart.calculated",
+    high=CHART_HIGH,
+)
+READER_HIGH = ConsumerSpec(
+    durable=names.READER_HIGH_CONSUMER,
+    filter_subjects=(names.subject_filter(chart_calculated.TYPE, "high"),),
+    ack_wait_s=15.0,
+    max_deliver=6,
+    max_ack_pending=20000,
+    description="reader service: high-priority chart.calculated -> reading.*",
 )
 READER = ConsumerSpec(
     durable=names.READER_CONSUMER,
@@ -102,6 +128,7 @@ READER = ConsumerSpec(
     max_deliver=6,
     max_ack_pending=20000,
     description="reader service: chart.calculated -> reading.*",
+    high=READER_HIGH,
 )
 STATUS = ConsumerSpec(
     durable=names.STATUS_CONSUMER,
@@ -111,6 +138,8 @@ STATUS = ConsumerSpec(
     max_ack_pending=20000,
     description="status service: every event -> PostgreSQL projection",
 )
+# The stages whose work has priorities, for the pipeline view: stage -> its lanes.
+STAGES = {"chart": CHART, "reader": READER}
 
 
 async def ensure_stream(
@@ -131,6 +160,7 @@ async def ensure_stream(
 
 
 async def ensure_consumer(js: JetStreamContext, spec: ConsumerSpec) -> None:
-    """Create or update a durable consumer (the server's create-or-update is idempotent)."""
-    await js.add_consumer(names.STREAM, config=spec.config())
-    log.info("consumer ready", consumer=spec.durable)
+    """Create or update a durable consumer and its high lane (create-or-update is idempotent)."""
+    for lane in spec.lanes:
+        await js.add_consumer(names.STREAM, config=lane.config())
+        log.info("consumer ready", consumer=lane.durable)

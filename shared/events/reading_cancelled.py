@@ -7,13 +7,14 @@ A later regeneration (a higher version) runs normally.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from shared.events.base import ReadingEvent
 
 TYPE = "reading.cancelled"
 SCHEMA_VERSION = "1.0"
 
 
-class ReadingCancelled(BaseModel):
-    reading_id: str
+class ReadingCancelled(ReadingEvent):
     version: int = Field(1, ge=1, description="The version cancelled (and every lower one).")
     reason: str = Field("cancelled by the client", max_length=500)

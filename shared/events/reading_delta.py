@@ -7,15 +7,15 @@ have not seen yet. `offset` places a piece in its attempt's text.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from shared.events.base import ReadingEvent
 
 TYPE = "reading.delta"
 SCHEMA_VERSION = "1.2"  # 1.1: `attempt`; 1.2: `offset`
 
 
-class ReadingDelta(BaseModel):
-    reading_id: str
-    version: int = Field(1, ge=1)
+class ReadingDelta(ReadingEvent):
     index: int = Field(ge=0, description="0, 1, 2 ... in the order sent; use `offset` to place.")
     text: str
     offset: int = Field(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from shared.events.base import ReadingEvent
 
 TYPE = "reading.failed"
 SCHEMA_VERSION = "1.0"
@@ -12,9 +14,7 @@ SCHEMA_VERSION = "1.0"
 Stage = Literal["intake", "chart", "reader", "status"]
 
 
-class ReadingFailed(BaseModel):
-    reading_id: str
-    version: int = Field(1, ge=1)
+class ReadingFailed(ReadingEvent):
     stage: Stage
     code: str = Field(
         description="e.g. `place_not_found`, `date_out_of_range`, `retries_exhausted`."

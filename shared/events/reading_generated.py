@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from shared.events.base import ReadingEvent
 from shared.events.reading_requested import Agent, Language
 
 TYPE = "reading.generated"
@@ -15,9 +16,7 @@ class Usage(BaseModel):
     completion_tokens: int = Field(0, ge=0)
 
 
-class ReadingGenerated(BaseModel):
-    reading_id: str
-    version: int = Field(1, ge=1)
+class ReadingGenerated(ReadingEvent):
     text: str
     provider: str = Field(description="`openai` or `offline`.")
     model: str

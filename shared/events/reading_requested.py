@@ -6,13 +6,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from shared.events.base import ReadingEvent
 from shared.events.birth import BirthInput
 
 TYPE = "reading.requested"
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: `priority`
 
 Agent = Literal["personality", "business", "relationship", "crisis"]
 Language = Literal["en", "de"]
+Priority = Literal["high", "normal"]
 
 
 class ReadingOptions(BaseModel):
@@ -21,10 +23,14 @@ class ReadingOptions(BaseModel):
     agent: Agent = "personality"
     language: Language = "en"
     user_id: str | None = None
+    priority: Priority = Field(
+        "normal",
+        description="`high` overtakes `normal` work at every stage (chart, reader); "
+        "missing in events of schema 1.0: normal.",
+    )
 
 
-class ReadingRequested(ReadingOptions):
-    reading_id: str
+class ReadingRequested(ReadingEvent, ReadingOptions):
     version: int = Field(1, ge=1, description="Reading version; a regeneration is version 2+.")
     birth: BirthInput
     tenant: str | None = Field(

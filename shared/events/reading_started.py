@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
-
+from shared.events.base import ReadingEvent
 from shared.events.reading_requested import Agent, Language
 
 TYPE = "reading.started"
 SCHEMA_VERSION = "1.0"
 
 
-class ReadingStarted(BaseModel):
-    reading_id: str
-    version: int = Field(1, ge=1)
+class ReadingStarted(ReadingEvent):
     provider: str
     model: str
     agent: Agent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from shared.events import (
     chart_calculated,
@@ -16,6 +16,7 @@ from shared.events import (
     reading_requested,
     reading_started,
 )
+from shared.events.base import ReadingEvent
 from shared.events.envelope import Envelope, Routing
 
 
@@ -23,7 +24,7 @@ from shared.events.envelope import Envelope, Routing
 class Contract:
     event_type: str
     schema_version: str
-    model: type[BaseModel]
+    model: type[ReadingEvent]
 
     @property
     def major(self) -> str:
@@ -48,7 +49,7 @@ CONTRACTS: dict[str, Contract] = {
                  reading_cancelled.ReadingCancelled),
     )
 }  # fmt: skip
-_BY_MODEL: dict[type[BaseModel], Contract] = {c.model: c for c in CONTRACTS.values()}
+_BY_MODEL: dict[type[ReadingEvent], Contract] = {c.model: c for c in CONTRACTS.values()}
 # The envelope of each type with its payload model: validated from the raw bytes in one pass.
 _TYPED: dict[str, type[Envelope[Any]]] = {
     c.event_type: Envelope[c.model]  # type: ignore[name-defined]
@@ -71,16 +72,14 @@ def event_id(event_type: str, reading_id: str, version: int, part: str = "") -> 
     return f"{base}:{part}" if part else base
 
 
-def make_event(data: BaseModel, *, source: str, part: str = "") -> Envelope[Any]:
+def make_event(data: ReadingEvent, *, source: str, part: str = "") -> Envelope[Any]:
     """Wrap a payload model in its envelope with a deterministic id."""
     contract = _BY_MODEL[type(data)]
-    reading_id = str(data.reading_id)  # type: ignore[attr-defined]
-    version = int(data.version)  # type: ignore[attr-defined]
     return Envelope[Any](
-        id=event_id(contract.event_type, reading_id, version, part),
+        id=event_id(contract.event_type, data.reading_id, data.version, part),
         type=contract.event_type,
         source=source,
-        subject=reading_id,
+        subject=data.reading_id,
         schemaversion=contract.schema_version,
         data=data,
     )

@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 from services.intake import __main__ as intake_main
 from services.status import __main__ as status_main
-from services.status.params import decode_cursor, encode_cursor
+from services.status.api.params import decode_cursor, encode_cursor
 from shared import api_document, routes
 from shared.api_document import COMMITTED, OPERATOR_PATHS, SERVICES, document
 from shared.api_models import ReadingAccepted
@@ -119,13 +119,22 @@ def test_schemas_come_from_the_models() -> None:
     schemas = doc["components"]["schemas"]
     assert schemas["ProblemDetails"]["properties"].keys() == ProblemDetails.model_fields.keys()
     assert schemas["ReadingAccepted"]["properties"].keys() == ReadingAccepted.model_fields.keys()
-    assert doc["components"]["securitySchemes"] == {
-        "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                         "description": "One of the keys configured in `API_KEYS`."},
-        "Bearer": {"type": "http", "scheme": "bearer",
-                   "description": "The same key as `Authorization: Bearer <key>`."},
+    schemes = doc["components"]["securitySchemes"]
+    assert {k: (v["type"], v.get("in"), v.get("name"), v.get("scheme"))
+            for k, v in schemes.items()} == {
+        "ApiKeyHeader": ("apiKey", "header", "X-API-Key", None),
+        "Bearer": ("http", None, None, "bearer"),
+        "StreamToken": ("apiKey", "query", "access_token", None),
     }  # fmt: skip
     assert doc["security"] == [{"ApiKeyHeader": []}, {"Bearer": []}]
+    # The stream token opens one route: a reading's events.
+    with_token = [(m, p) for m, p, op in operations(doc)
+                  if {"StreamToken": []} in op.get("security", [])]  # fmt: skip
+    assert with_token == [("GET", "/v1/readings/{id}/events")]
+
+
+def doc_security() -> list[dict[str, list[str]]]:
+    return [{"ApiKeyHeader": []}, {"Bearer": []}]
 
 
 def test_every_operation_is_v1_has_one_service_and_needs_a_key() -> None:
@@ -135,7 +144,8 @@ def test_every_operation_is_v1_has_one_service_and_needs_a_key() -> None:
         assert path.startswith("/v1/"), where  # ops and docs endpoints are per process
         assert op["x-service"] in SERVICE_NAMES, where
         assert SERVICES[method, path] == op["x-service"]
-        assert "security" not in op, f"{where} overrides the global security"
+        # Never weaker than the global security: at most one more way in (the events' token).
+        assert op.get("security", doc_security())[:2] == doc_security(), where
         for status in ("401", "429", "503"):
             assert status in op["responses"], f"{where} lacks {status}"
         assert "500" not in op["responses"]
@@ -298,7 +308,9 @@ async def apps(
                             database_url=SecretStr(database_url))  # fmt: skip
     async with (
         service_app("intake", intake_main.setup, intake, nc, js) as intake_app,
-        service_app("status", status_main.setup, status, nc, js) as status_app,
+        service_app(
+            "status", status_main.setup, status, nc, js, status_main.DATABASE
+        ) as status_app,  # fmt: skip
     ):
         yield {"intake": intake_app, "status": status_app}
 

@@ -42,7 +42,7 @@ async def open_page(page: Any, status_origin: str) -> None:
         if resp.status != 200 or "birth-form" not in await resp.text():
             pytest.fail(
                 f"status does not serve the demo page at / (HTTP {resp.status}): "
-                "DemoPages (services/status/pages.py) is not wired into "
+                "DemoPages (services/status/web/pages.py) is not wired into "
                 "services/status/__main__.py",
                 pytrace=False,
             )

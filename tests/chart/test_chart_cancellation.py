@@ -8,7 +8,7 @@ import pytest
 from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
 
-from services.chart.handlers import batch_handler, failure
+from services.chart.handlers import batch_handler
 from shared import names
 from shared.bus.cancellations import CancelledReadings
 from shared.bus.consumer import ConsumeLoop
@@ -35,7 +35,7 @@ async def test_a_cancelled_request_is_acked_with_no_chart_and_a_later_version_ru
     await cancelled.start(js)
     await ensure_consumer(js, CHART)
     loop = ConsumeLoop(js, CHART, service="chart", publisher=pub,
-                       batch_handler=batch_handler(cancelled), on_failure=failure)  # fmt: skip
+                       batch_handler=batch_handler(cancelled), fails_as="chart")  # fmt: skip
     before = skipped()
     loop.start()
     try:

@@ -140,24 +140,31 @@ def test_services_point_at_the_nats_service(overlays: dict[str, Docs], overlay: 
 def test_keda_triggers_name_the_stream_and_consumers(tmp_path: Path) -> None:
     docs = render_everything(tmp_path)
     by_target = {s["spec"]["scaleTargetRef"]["name"]: s for s in find(docs, "ScaledObject")}
-    expected = {"chart": topology.CHART.durable, "reader": topology.READER.durable}
-    assert expected == {"chart": names.CHART_CONSUMER, "reader": names.READER_CONSUMER}
+    # One trigger per priority lane (the normal consumer first), the same threshold each.
+    expected = {"chart": topology.CHART, "reader": topology.READER}
+    assert {t: s.durable for t, s in expected.items()} == {
+        "chart": names.CHART_CONSUMER,
+        "reader": names.READER_CONSUMER,
+    }
     assert set(by_target) == set(expected), "a ScaledObject per worker, none for status"
     headless = one(docs, "Service", "nats-headless")
-    for target, consumer in expected.items():
+    for target, spec in expected.items():
         assert one(docs, "Deployment", target)
-        (trigger,) = by_target[target]["spec"]["triggers"]
-        meta = trigger["metadata"]
-        assert trigger["type"] == "nats-jetstream"
-        assert meta["stream"] == names.STREAM, f"{target}: stream {meta['stream']!r}"
-        assert meta["consumer"] == consumer, f"{target}: consumer {meta['consumer']!r}"
-        assert meta["account"] == permissions.ACCOUNT, "the stream lives in the services' account"
-        host, _, port = meta["natsServerMonitoringEndpoint"].partition(":")
-        assert host == f"nats-headless.{NAMESPACE}.svc.cluster.local", (
-            f"{target}: KEDA runs in its own namespace; name the headless Service in full"
-        )
-        assert int(port) in {p["port"] for p in headless["spec"]["ports"]}
-        assert int(meta["lagThreshold"]) > 0
+        triggers = by_target[target]["spec"]["triggers"]
+        lanes = [spec.durable, *(lane.durable for lane in spec.lanes if lane is not spec)]
+        assert [t["metadata"]["consumer"] for t in triggers] == lanes, f"{target}: consumers"
+        assert len({t["metadata"]["lagThreshold"] for t in triggers}) == 1
+        for trigger in triggers:
+            meta = trigger["metadata"]
+            assert trigger["type"] == "nats-jetstream"
+            assert meta["stream"] == names.STREAM, f"{target}: stream {meta['stream']!r}"
+            assert meta["account"] == permissions.ACCOUNT, "the stream is in the services' account"
+            host, _, port = meta["natsServerMonitoringEndpoint"].partition(":")
+            assert host == f"nats-headless.{NAMESPACE}.svc.cluster.local", (
+                f"{target}: KEDA runs in its own namespace; name the headless Service in full"
+            )
+            assert int(port) in {p["port"] for p in headless["spec"]["ports"]}
+            assert int(meta["lagThreshold"]) > 0
     reader_env = effective_env(docs, one(docs, "Deployment", "reader"))
     reader_lag = int(by_target["reader"]["spec"]["triggers"][0]["metadata"]["lagThreshold"])
     assert reader_lag == int(reader_env["READER_CONCURRENCY"]), (

@@ -41,7 +41,8 @@ APIS = {"intake": 8080, "status": 8081}
 WORKERS = {"chart": 9101, "reader": 9102}
 
 # The Secrets the Deployments read and nobody commits (secret.example.yaml shows them).
-SECRETS = {"hd-openai": "OPENAI_API_KEY", "hd-api-keys": "API_KEYS"}
+SECRETS = {"hd-openai": "OPENAI_API_KEY", "hd-api-keys": "API_KEYS",
+           "hd-stream-token": "STREAM_TOKEN_SECRET"}  # fmt: skip
 # ... and the one the backups' ObjectStore reads (base/postgres.yaml).
 BACKUP_SECRET = {"hd-postgres-backup": ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"]}
 # ... and the NATS users' passwords, a key per user (shared/bus/permissions.py).
@@ -303,8 +304,12 @@ def test_api_keys_come_from_their_secret(overlays: dict[str, Docs], overlay: str
         env = effective_env(docs, one(docs, "Deployment", name))
         ref = env["API_KEYS"]["secretKeyRef"]
         assert ref == {"name": "hd-api-keys", "key": "API_KEYS", "optional": not required}, name
+        ref = env["STREAM_TOKEN_SECRET"]["secretKeyRef"]  # events_url's token: both services
+        assert ref == {"name": "hd-stream-token", "key": "STREAM_TOKEN_SECRET",
+                       "optional": not required}, name  # fmt: skip
     for name in WORKERS:
         assert "API_KEYS" not in effective_env(docs, one(docs, "Deployment", name)), name
+        assert "STREAM_TOKEN_SECRET" not in effective_env(docs, one(docs, "Deployment", name))
     reader = effective_env(docs, one(docs, "Deployment", "reader"))
     assert reader["OPENAI_API_KEY"]["secretKeyRef"]["optional"] is not required
 

@@ -78,14 +78,20 @@ async def test_each_service_does_its_job_as_its_own_user(
     stack = Stack(settings, log_dir=logs, nats_passwords=passwords, extra_env={
         "LOG_FORMAT": "json", "DRAIN_TIMEOUT_S": "3",
         "READER_RPM": "6000",  # the shared limiter's KV bucket in use
+        "PRIORITY_TENANTS": "*",  # the high-priority subjects and consumers in use
     })  # fmt: skip
     intake = f"http://127.0.0.1:{settings.intake_port}"
     status = f"http://127.0.0.1:{settings.status_port}"
     async with running(stack), aiohttp.ClientSession() as http:
         rid = await post_reading(http, intake)
+        high = await post_reading(http, intake, {
+            "birth": {"date": "1990-01-01", "time": "12:00",
+                      "place": {"latitude": 52.52, "longitude": 13.405}},
+            "priority": "high"})  # fmt: skip
         await wait_status(http, status, rid, {"completed"})
+        await wait_status(http, status, high, {"completed"})
         async with http.post(f"{status}/v1/readings/{rid}/regenerate",
-                             json={"agent": "business"}) as resp:  # fmt: skip
+                             json={"agent": "business", "priority": "high"}) as resp:  # fmt: skip
             assert resp.status == 202, await resp.text()
         async with asyncio.timeout(30):
             while (await wait_status(http, status, rid, {"completed"}))["version"] < 2:

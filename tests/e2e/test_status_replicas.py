@@ -13,8 +13,8 @@ import asyncpg
 import pytest
 from nats.js import JetStreamContext
 
-from services.status.migrate import migrate
-from services.status.projection import apply_batch
+from services.status.store.migrate import migrate
+from services.status.store.projection import apply_batch
 from shared import names
 from shared.bus.consumer import Delivered
 from shared.bus.publish import Publisher

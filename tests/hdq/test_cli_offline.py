@@ -71,12 +71,12 @@ def _args(command_line: str) -> list[str]:
 def test_the_birth_options_make_the_request_body() -> None:
     args = build_parser().parse_args(_args(
         "submit --date 1948-04-09 --time 00:14 --lat 45.5 --lon -73.57 --utc-offset -04:00 "
-        "--agent crisis --language de --user-id u"
+        "--agent crisis --language de --user-id u --priority high"
     ))  # fmt: skip
     assert birth_request(args) == {
         "birth": {"date": "1948-04-09", "time": "00:14", "utc_offset": "-04:00",
                   "place": {"latitude": 45.5, "longitude": -73.57}},
-        "agent": "crisis", "language": "de", "user_id": "u",
+        "agent": "crisis", "language": "de", "user_id": "u", "priority": "high",
     }  # fmt: skip
     args = build_parser().parse_args(_args(
         "submit --date 1990-01-01 --time 12:00 --place Berlin --country DE "

@@ -47,6 +47,7 @@ async def test_accepted_reading_is_durable_before_the_202(client, js) -> None:
     raw = await js.get_last_msg(names.STREAM, names.subject_for("reading.requested", rid))
     event = decode(raw.data)
     assert raw.headers is not None and raw.headers[names.MSG_ID_HEADER] == event.id
+    assert event.source == "/services/intake"  # the publisher's, named once per service
     assert (event.data.agent, event.data.language, event.data.user_id) == ("business", "de",
                                                                              "user-1")  # fmt: skip
     assert event.data.birth.place.latitude == 45.5017

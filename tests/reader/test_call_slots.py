@@ -12,7 +12,7 @@ import pytest
 from nats.js import JetStreamContext
 from pydantic import SecretStr
 
-from services.reader.handlers import ReadingWriter, failure
+from services.reader.handlers import ReadingWriter
 from services.reader.providers import OpenAIProvider
 from shared import names
 from shared.bus.consumer import ConsumeLoop
@@ -41,10 +41,10 @@ async def test_calls_never_exceed_the_cap_while_charts_wait_ready(js: JetStreamC
             reader_concurrency=CALLS,
         ))  # fmt: skip
         await ensure_consumer(js, READER)
-        writer = ReadingWriter(provider, publisher, calls=settings.reader_concurrency)
+        writer = ReadingWriter(provider, calls=settings.reader_concurrency)
         loop = ConsumeLoop(js, READER, service="reader", publisher=publisher,
                            handler=writer.handle, concurrency=settings.reader_held,
-                           on_failure=failure)  # fmt: skip
+                           fails_as="reader")  # fmt: skip
         loop.start()
         held = 0
         try:

@@ -5,6 +5,7 @@ the replica writing it."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,7 +16,7 @@ from nats.js import JetStreamContext
 
 from services.reader.deltas import DeltaCoalescer
 from shared import names
-from shared.bus.live import ask_so_far, read_piece, serve_so_far
+from shared.bus.live import SendPiece, ask_so_far, read_piece, send_piece, serve_so_far
 from shared.events.reading_delta import ReadingDelta
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
@@ -41,6 +42,11 @@ async def heard(nc: NATS, rid: str) -> AsyncIterator[list[ReadingDelta]]:
         await sub.unsubscribe()
 
 
+def on(nc: NATS) -> SendPiece:
+    """Send pieces on this connection, as the consume loop's context does."""
+    return functools.partial(send_piece, nc)
+
+
 def text_of(pieces: list[ReadingDelta]) -> str:
     """What a client that places pieces by offset shows."""
     text = ""
@@ -52,7 +58,7 @@ def text_of(pieces: list[ReadingDelta]) -> str:
 
 async def test_chunks_are_coalesced_and_placed_by_offset(nc: NATS, js: JetStreamContext) -> None:
     async with heard(nc, "r-coalesce") as pieces:
-        coalescer = DeltaCoalescer(nc, "r-coalesce", 1, interval_s=60, max_chars=10)
+        coalescer = DeltaCoalescer(on(nc), "r-coalesce", 1, interval_s=60, max_chars=10)
         for chunk in ["abc", "def", "ghi", "jkl", "mno"]:
             await coalescer.add(chunk)
         await coalescer.flush()
@@ -66,10 +72,10 @@ async def test_chunks_are_coalesced_and_placed_by_offset(nc: NATS, js: JetStream
 
 async def test_a_retried_attempt_starts_over_and_never_mixes(nc: NATS) -> None:
     async with heard(nc, "r-retry") as pieces:
-        first = DeltaCoalescer(nc, "r-retry", 1, interval_s=0)
+        first = DeltaCoalescer(on(nc), "r-retry", 1, interval_s=0)
         for chunk in ["The first ", "attempt died"]:
             await first.add(chunk)
-        second = DeltaCoalescer(nc, "r-retry", 1, interval_s=0)  # redelivered: starts over
+        second = DeltaCoalescer(on(nc), "r-retry", 1, interval_s=0)  # redelivered: starts over
         for chunk in ["A second ", "attempt wrote ", "this"]:
             await second.add(chunk)
         await second.flush()
@@ -81,7 +87,7 @@ async def test_a_retried_attempt_starts_over_and_never_mixes(nc: NATS) -> None:
 
 async def test_chunks_of_one_network_read_become_one_piece(nc: NATS) -> None:
     async with heard(nc, "r-one-read") as pieces:
-        coalescer = DeltaCoalescer(nc, "r-one-read", 1)
+        coalescer = DeltaCoalescer(on(nc), "r-one-read", 1)
         await coalescer.add("An answer ")  # the first chunk goes out at once
         for chunk in ["that came ", "all at once."]:  # then nothing is due before flush
             await coalescer.add(chunk)
@@ -92,7 +98,7 @@ async def test_chunks_of_one_network_read_become_one_piece(nc: NATS) -> None:
 async def test_text_waits_for_the_announcement_and_stops_when_abandoned(nc: NATS) -> None:
     announced: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     async with heard(nc, "r-first") as pieces:
-        coalescer = DeltaCoalescer(nc, "r-first", 1, interval_s=0, after=announced)
+        coalescer = DeltaCoalescer(on(nc), "r-first", 1, interval_s=0, after=announced)
         await coalescer.add("First words")
         await nc.flush()
         assert coalescer.so_far() is None  # nobody may see text of a reading not started
@@ -108,7 +114,7 @@ async def test_text_waits_for_the_announcement_and_stops_when_abandoned(nc: NATS
 
 
 async def test_the_text_so_far_is_answered_by_the_replica_writing_it(nc: NATS) -> None:
-    writing = DeltaCoalescer(nc, "r-so-far", 2, interval_s=60)
+    writing = DeltaCoalescer(on(nc), "r-so-far", 2, interval_s=60)
     for chunk in ["Half of ", "a reading"]:
         await writing.add(chunk)
     known = {"r-so-far": writing}

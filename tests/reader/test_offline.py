@@ -7,12 +7,13 @@ from itertools import combinations
 
 import pytest
 
-from services.reader.agents import AGENTS, build_prompt, get_agent, prompt_version
+from services.reader.agents import AGENTS, get_agent, prompt_version
 from services.reader.knowledge.channels import CHANNELS
 from services.reader.knowledge.chart_terms import AUTHORITIES, CENTERS, DEFINITIONS, TYPES
 from services.reader.knowledge.gates import GATES
 from services.reader.knowledge.lines import LINES, PROFILES
 from services.reader.offline import OFFLINE_LABEL, OFFLINE_MODEL, compose
+from services.reader.prompt import build_prompt
 from shared.events.chart import (
     BODIES,
     Activation,

@@ -20,7 +20,7 @@ from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
-from services.reader.handlers import ReadingWriter, failure
+from services.reader.handlers import ReadingWriter
 from services.reader.providers import OpenAIProvider
 from shared import names
 from shared.bus.cancellations import CancelledReadings
@@ -101,8 +101,8 @@ async def running_reader(nc: NATS, js: JetStreamContext, script: Script) -> Asyn
         ))  # fmt: skip
         await ensure_consumer(js, READER)
         loop = ConsumeLoop(js, READER, service="reader", publisher=publisher,
-                           handler=ReadingWriter(provider, publisher, cancelled, nc=nc).handle,
-                           on_failure=failure)  # fmt: skip
+                           handler=ReadingWriter(provider, cancelled).handle, fails_as="reader",
+                           nc=nc)  # fmt: skip
         loop.start()
         try:
             yield Replica(nc, js, pieces, script, publisher, cancelled)

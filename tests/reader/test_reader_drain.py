@@ -15,7 +15,7 @@ import pytest
 from nats.js import JetStreamContext
 from pydantic import SecretStr
 
-from services.reader.handlers import ReadingWriter, failure
+from services.reader.handlers import ReadingWriter
 from services.reader.providers import OpenAIProvider
 from shared import names
 from shared.bus.consumer import ConsumeLoop
@@ -51,10 +51,9 @@ def replica(js: JetStreamContext, url: str) -> Replica:
     assert settings.reader_held == HELD
     publisher, stopping = Publisher(js, service="tests"), asyncio.Event()
     provider = OpenAIProvider(settings)
-    writer = ReadingWriter(provider, publisher, calls=settings.reader_concurrency, js=js,
-                           stopping=stopping)  # fmt: skip
+    writer = ReadingWriter(provider, calls=settings.reader_concurrency, js=js, stopping=stopping)
     loop = ConsumeLoop(js, READER, service="reader", publisher=publisher, handler=writer.handle,
-                       concurrency=settings.reader_held, on_failure=failure,
+                       concurrency=settings.reader_held, fails_as="reader",
                        poll_s=0.2)  # fmt: skip
     loop.start()
     return Replica(loop, stopping, provider)

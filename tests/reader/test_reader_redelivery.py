@@ -8,7 +8,7 @@ OpenAI-compatible server, whose own log counts the calls per request id
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,13 +17,15 @@ from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
-from services.reader.handlers import ReadingWriter, failure
+from services.reader.handlers import ReadingWriter
 from services.reader.providers import OpenAIProvider
 from shared import names
-from shared.bus.consumer import ConsumeLoop, Outputs, current_delivery
+from shared.bus.consumer import ConsumeLoop, Handler, Produced
+from shared.bus.context import Context
 from shared.bus.outcomes import Transient
 from shared.bus.publish import Publisher
 from shared.bus.topology import READER, ensure_consumer
+from shared.events.chart_calculated import ChartCalculated
 from shared.events.envelope import Envelope
 from shared.settings import ReaderSettings
 from tests import factories as f
@@ -31,9 +33,9 @@ from tests.reader.fake_openai import Script, fake_openai
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
-Handler = Callable[[Envelope[Any]], Awaitable[Outputs]]
+ReaderHandler = Handler[ChartCalculated]
 # Wraps the reader's handler for the first delivery of a chart.
-FirstDelivery = Callable[[Handler, Publisher], Handler]
+FirstDelivery = Callable[[ReaderHandler], ReaderHandler]
 
 
 def skipped(reason: str) -> float:
@@ -48,21 +50,21 @@ async def stored(js: JetStreamContext, event_type: str, reading_id: str) -> int:
     return int((info.state.subjects or {}).get(subject, 0))
 
 
-def ack_lost(handle: Handler, publisher: Publisher) -> Handler:
+def ack_lost(handle: ReaderHandler) -> ReaderHandler:
     """The reader writes the reading and publishes it, then its ack never arrives."""
 
-    async def first(event: Envelope[Any]) -> Outputs:
-        for out in await handle(event):
-            await publisher.publish(out)
+    async def first(data: ChartCalculated, ctx: Context) -> Produced:
+        for out in await handle(data, ctx):
+            await ctx.emit(out)
         raise Transient("the replica died before its ack", delay_s=0.1)
 
     return first
 
 
-def replica_died(handle: Handler, publisher: Publisher) -> Handler:
+def replica_died(handle: ReaderHandler) -> ReaderHandler:
     """The replica holding the chart died before it did anything with it."""
 
-    async def first(event: Envelope[Any]) -> Outputs:
+    async def first(data: ChartCalculated, ctx: Context) -> Produced:
         raise Transient("the replica died holding the chart", delay_s=0.1)
 
     return first
@@ -82,16 +84,16 @@ async def reader(
         provider = OpenAIProvider(ReaderSettings(
             openai_api_key=SecretStr("sk-test"), openai_base_url=url, openai_model="test-model",
         ))  # fmt: skip
-        writer = ReadingWriter(provider, publisher, js=js)
-        first = first_delivery(writer.handle, publisher)
+        writer = ReadingWriter(provider, js=js)
+        first = first_delivery(writer.handle)
 
-        async def handle(event: Envelope[Any]) -> Outputs:
-            attempts.append(current_delivery().attempt)
-            return await (first if current_delivery().attempt == 1 else writer.handle)(event)
+        async def handle(data: ChartCalculated, ctx: Context) -> Produced:
+            attempts.append(ctx.delivery.attempt)
+            return await (first if ctx.delivery.attempt == 1 else writer.handle)(data, ctx)
 
         await ensure_consumer(js, READER)
         loop = ConsumeLoop(js, READER, service="reader", publisher=publisher, handler=handle,
-                           on_failure=failure, poll_s=0.2)  # fmt: skip
+                           fails_as="reader", poll_s=0.2)  # fmt: skip
         loop.start()
         try:
             yield attempts

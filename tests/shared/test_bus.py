@@ -7,10 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from shared import names
-from shared.bus.consumer import ConsumeLoop, Delivered, Delivery, Outputs, current_delivery
+from shared.bus.consumer import ConsumeLoop, Incoming, Produced
+from shared.bus.context import Context, Delivery
 from shared.bus.outcomes import Permanent, Release, Transient
 from shared.bus.publish import Publisher
 from shared.bus.topology import (
@@ -22,7 +25,8 @@ from shared.bus.topology import (
     ensure_stream,
     stream_config,
 )
-from shared.events.envelope import Envelope
+from shared.events.reading_delta import ReadingDelta
+from shared.events.reading_requested import ReadingRequested
 from shared.events.registry import decode
 from tests import factories as f
 from tests.bus import stream_replicas
@@ -36,10 +40,6 @@ FAST = ConsumerSpec(
     max_deliver=3,
     max_ack_pending=100,
 )
-
-
-def failure(reading_id: str, version: int, code: str, message: str) -> Envelope[Any]:
-    return f.failed(reading_id, code=code, version=version)
 
 
 async def collect(js: JetStreamContext, subject: str, want: int, timeout: float = 10) -> list[Any]:
@@ -91,15 +91,15 @@ async def run_loop(js: JetStreamContext, handler: Any, *, batch: bool = False,
     await ensure_consumer(js, FAST)
     kwargs = {"batch_handler": handler} if batch else {"handler": handler}
     loop = ConsumeLoop(js, FAST, service="test", publisher=Publisher(js, service="test"),
-                       concurrency=concurrency, batch_size=concurrency, on_failure=failure,
+                       concurrency=concurrency, batch_size=concurrency, fails_as="chart",
                        poll_s=0.2, **kwargs)  # fmt: skip
     loop.start()
     return loop
 
 
 async def test_outputs_are_published_then_the_input_acked(js: JetStreamContext) -> None:
-    async def handler(event: Envelope[Any]) -> Outputs:
-        return [f.calculated(event.subject)]
+    async def handler(data: ReadingRequested, ctx: Context) -> Produced:
+        return [f.calculated(data.reading_id).data]
 
     loop = await run_loop(js, handler)
     rids = [f.new_id() for _ in range(5)]
@@ -108,19 +108,86 @@ async def test_outputs_are_published_then_the_input_acked(js: JetStreamContext) 
         await pub.publish(f.requested(rid))
     out = await collect(js, names.subject_filter("chart.calculated"), 5)
     assert sorted(e.subject for e in out) == sorted(rids)
+    # Wrapped by the loop: the publisher's source, the deterministic id.
+    assert {e.source for e in out} == {"/services/test"}
+    assert {e.id for e in out} == {f.calculated(rid).id for rid in rids}
     await loop.stop(5)
     info = await js.consumer_info(names.STREAM, FAST.durable)
     assert info.num_ack_pending == 0 and info.num_pending == 0
 
 
+async def test_emitted_events_are_stored_before_the_returned_ones_and_live_text_is_sent(
+    nc: NATS, js: JetStreamContext
+) -> None:
+    rid = f.new_id()
+    pieces: list[bytes] = []
+
+    async def heard(msg: Msg) -> None:
+        pieces.append(msg.data)
+
+    listening = await nc.subscribe(names.live_text_subject(rid), cb=heard)
+
+    async def handler(data: ReadingRequested, ctx: Context) -> Produced:
+        await ctx.emit(f.started(data.reading_id).data)  # stored now, with the awaited ack
+        await ctx.send_live(ReadingDelta(reading_id=data.reading_id, index=0, text="Hello"))
+        return [f.generated(data.reading_id).data]
+
+    await ensure_consumer(js, FAST)
+    loop = ConsumeLoop(js, FAST, service="test", publisher=Publisher(js, service="reader"),
+                       handler=handler, nc=nc, poll_s=0.2)  # fmt: skip
+    loop.start()
+    try:
+        await Publisher(js, service="test").publish(f.requested(rid))
+        out = await collect(js, names.STREAM_SUBJECTS[0], 3)
+    finally:
+        await loop.stop(5)
+        await nc.flush()
+        await listening.unsubscribe()
+    assert [e.type for e in out] == ["reading.requested", "reading.started", "reading.generated"]
+    assert [e.source for e in out[1:]] == ["/services/reader"] * 2
+    assert [ReadingDelta.model_validate_json(p).text for p in pieces] == ["Hello"]
+
+
+async def test_a_loop_that_fails_no_readings_terms_without_reading_failed(
+    js: JetStreamContext,
+) -> None:
+    handled = asyncio.Event()
+
+    async def handler(data: ReadingRequested, ctx: Context) -> Produced:
+        handled.set()
+        raise Permanent("bad", "no retry helps")
+
+    await ensure_consumer(js, FAST)
+    loop = ConsumeLoop(js, FAST, service="test", publisher=Publisher(js, service="test"),
+                       handler=handler, poll_s=0.2)  # fmt: skip
+    loop.start()
+    await Publisher(js, service="test").publish(f.requested(f.new_id()))
+    await js.publish(names.subject_for("reading.requested", f.new_id()), b"\x00garbage")
+    try:
+        await asyncio.wait_for(handled.wait(), 10)
+        async with asyncio.timeout(10):
+            while True:
+                info = await js.consumer_info(names.STREAM, FAST.durable)
+                if not info.num_pending and not info.num_ack_pending:
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        await loop.stop(5)
+    failed = await js.stream_info(
+        names.STREAM, subjects_filter=names.subject_filter("reading.failed")
+    )
+    assert not failed.state.subjects
+    assert info.num_redelivered == 0  # termed, not retried
+
+
 async def test_transient_failure_is_retried_after_its_delay(js: JetStreamContext) -> None:
     attempts: list[float] = []
 
-    async def handler(event: Envelope[Any]) -> Outputs:
+    async def handler(data: ReadingRequested, ctx: Context) -> Produced:
         attempts.append(asyncio.get_running_loop().time())
         if len(attempts) == 1:
             raise Transient("busy", delay_s=0.5)
-        return [f.calculated(event.subject)]
+        return [f.calculated(data.reading_id).data]
 
     loop = await run_loop(js, handler)
     rid = f.new_id()
@@ -133,16 +200,20 @@ async def test_transient_failure_is_retried_after_its_delay(js: JetStreamContext
 
 
 async def test_permanent_failure_terms_and_publishes_reading_failed(js: JetStreamContext) -> None:
-    async def handler(event: Envelope[Any]) -> Outputs:
+    async def handler(data: ReadingRequested, ctx: Context) -> Produced:
         raise Permanent("place_not_found", "no place called Atlantis")
 
     loop = await run_loop(js, handler)
     rid = f.new_id()
-    await Publisher(js, service="test").publish(f.requested(rid))
+    await Publisher(js, service="test").publish(f.requested(rid, version=3))
     out = await collect(js, names.subject_filter("reading.failed"), 1)
     await loop.stop(5)
     assert out[0].subject == rid
-    assert out[0].data.code == "place_not_found"
+    assert out[0].id == f"{rid}:reading.failed:v3"
+    assert out[0].source == "/services/test"
+    data = out[0].data
+    assert (data.version, data.stage, data.code) == (3, "chart", "place_not_found")
+    assert data.message == "no place called Atlantis"
     info = await js.consumer_info(names.STREAM, FAST.durable)
     assert info.num_ack_pending == 0 and info.num_redelivered == 0
 
@@ -150,24 +221,25 @@ async def test_permanent_failure_terms_and_publishes_reading_failed(js: JetStrea
 async def test_running_out_of_deliveries_ends_as_retries_exhausted(js: JetStreamContext) -> None:
     calls = 0
 
-    async def handler(event: Envelope[Any]) -> Outputs:
+    async def handler(data: ReadingRequested, ctx: Context) -> Produced:
         nonlocal calls
         calls += 1
         raise Transient("still down", delay_s=0.1)
 
     loop = await run_loop(js, handler)
-    await Publisher(js, service="test").publish(f.requested(f.new_id()))
+    await Publisher(js, service="test").publish(f.requested(f.new_id(), version=2))
     out = await collect(js, names.subject_filter("reading.failed"), 1)
     await loop.stop(5)
-    assert out[0].data.code == "retries_exhausted"
+    assert (out[0].data.code, out[0].data.version) == ("retries_exhausted", 2)
+    assert out[0].data.message == f"gave up after {FAST.max_deliver} attempts: still down"
     assert calls == FAST.max_deliver
 
 
 async def test_a_released_event_is_handed_back_and_never_fails(js: JetStreamContext) -> None:
     seen: list[Delivery] = []
 
-    async def handler(event: Envelope[Any]) -> Outputs:
-        seen.append(current_delivery())
+    async def handler(data: ReadingRequested, ctx: Context) -> Produced:
+        seen.append(ctx.delivery)
         raise Release("not for this worker")
 
     loop = await run_loop(js, handler)
@@ -190,8 +262,8 @@ async def test_a_released_event_is_handed_back_and_never_fails(js: JetStreamCont
 async def test_poison_is_dead_lettered_at_once_and_does_not_block(js: JetStreamContext) -> None:
     seen: list[str] = []
 
-    async def handler(event: Envelope[Any]) -> Outputs:
-        seen.append(event.subject)
+    async def handler(data: ReadingRequested, ctx: Context) -> Produced:
+        seen.append(data.reading_id)
         return []
 
     loop = await run_loop(js, handler)
@@ -209,7 +281,7 @@ async def test_poison_is_dead_lettered_at_once_and_does_not_block(js: JetStreamC
 async def test_in_flight_never_exceeds_the_concurrency(js: JetStreamContext) -> None:
     running = peak = done = 0
 
-    async def handler(event: Envelope[Any]) -> Outputs:
+    async def handler(data: ReadingRequested, ctx: Context) -> Produced:
         nonlocal running, peak, done
         running += 1
         peak = max(peak, running)
@@ -231,8 +303,8 @@ async def test_in_flight_never_exceeds_the_concurrency(js: JetStreamContext) -> 
 async def test_batch_handler_gets_stream_sequences(js: JetStreamContext) -> None:
     batches: list[list[int]] = []
 
-    async def handler(batch: Sequence[Delivered]) -> list[Outputs | BaseException]:
-        batches.append([d.stream_seq for d in batch])
+    async def handler(batch: Sequence[Incoming[ReadingRequested]]) -> list[Produced]:
+        batches.append([i.ctx.delivery.stream_seq for i in batch])
         return [[] for _ in batch]
 
     pub = Publisher(js, service="test")
@@ -250,12 +322,12 @@ async def test_stop_releases_work_that_does_not_finish_in_time(js: JetStreamCont
     started = asyncio.Event()
     second_run = asyncio.Event()
 
-    async def stuck(event: Envelope[Any]) -> Outputs:
+    async def stuck(data: ReadingRequested, ctx: Context) -> Produced:
         started.set()
         await asyncio.sleep(600)
         return []
 
-    async def quick(event: Envelope[Any]) -> Outputs:
+    async def quick(data: ReadingRequested, ctx: Context) -> Produced:
         second_run.set()
         return []
 

@@ -116,3 +116,40 @@ def test_nats_credentials_are_checked_and_never_shown(tmp_path: Path) -> None:
     assert (creds.user, creds.password.get_secret_value(), creds.tls_ca_file) == (
         "chart", "pw-CANARY", ca)  # fmt: skip
     assert "pw-CANARY" not in repr(creds) and "pw-CANARY" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("env", "name", "why"),
+    [
+        ({"AUTH_JWKS_URL": "https://id.example/jwks.json", "AUTH_AUDIENCE": "api"},
+         "AUTH_ISSUER", "required with AUTH_JWKS_URL"),
+        ({"AUTH_JWKS_URL": "https://id.example/jwks.json", "AUTH_ISSUER": "https://id.example/"},
+         "AUTH_AUDIENCE", "required with AUTH_JWKS_URL"),
+        ({"AUTH_JWKS_URL": "file:///etc/jwks.json"}, "AUTH_JWKS_URL", "https://"),
+        ({"AUTH_ALGORITHMS": "RS256,HS256"}, "AUTH_ALGORITHMS", "'HS256' is not allowed"),
+        ({"AUTH_ALGORITHMS": "none"}, "AUTH_ALGORITHMS", "'none' is not allowed"),
+        ({"AUTH_TENANT": "a tenant"}, "AUTH_TENANT", "pattern"),
+        ({"STREAM_TOKEN_TTL_S": "10"}, "STREAM_TOKEN_TTL_S", "greater than or equal to 60"),
+    ],
+)  # fmt: skip
+def test_sign_in_settings_that_make_no_sense_stop_intake_naming_them(
+    env: dict[str, str], name: str, why: str
+) -> None:
+    from pydantic import ValidationError
+
+    from shared.settings import IntakeSettings
+
+    with pytest.raises(ValidationError) as info:
+        IntakeSettings.model_validate({k.lower(): v for k, v in env.items()})
+    line = next(x for x in describe_error(info.value).splitlines() if name in x)
+    assert why in line
+
+
+def test_a_short_stream_token_secret_is_named_but_never_echoed() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as info:
+        StatusSettings(stream_token_secret=SecretStr("tiny-secret-value"))
+    message = describe_error(info.value)
+    assert "STREAM_TOKEN_SECRET" in message and "32" in message
+    assert "tiny-secret-value" not in message

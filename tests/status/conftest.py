@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from services.status.migrate import migrate
+from services.status.store.migrate import migrate
 
 
 @pytest.fixture

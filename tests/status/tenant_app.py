@@ -15,11 +15,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from nats.js import JetStreamContext
 from pydantic import SecretStr
 
-from services.status.api import StatusApi
-from services.status.commands import CommandsApi
-from services.status.erasure import ErasureApi
-from services.status.live import LiveHub
-from services.status.pages import DemoPages
+from services.status.api.commands import CommandsApi
+from services.status.api.erasure import ErasureApi
+from services.status.api.live import LiveHub
+from services.status.api.readings import StatusApi
+from services.status.web.pages import DemoPages
 from shared.bus.publish import Publisher
 from shared.events.envelope import Envelope
 from shared.events.reading_requested import ReadingRequested

@@ -8,7 +8,7 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from services.status.advisories import MaxDeliveriesWatch
+from services.status.projection.advisories import MaxDeliveriesWatch
 from shared import names
 from shared.bus.publish import Publisher
 from shared.bus.topology import ConsumerSpec, ensure_consumer

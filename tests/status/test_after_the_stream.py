@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from nats.js import JetStreamContext
 
-from services.status.projection import apply_batch
+from services.status.store.projection import apply_batch
 from shared.bus.lookup import last_event
 from shared.events import reading_cancelled, reading_requested
 from tests import factories as f

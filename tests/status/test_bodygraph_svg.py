@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.status.bodygraph_svg import (
+from services.status.web.bodygraph_svg import (
     CENTER_SHAPES,
     DESIGN_COLOR,
     GATE_POINTS,

@@ -11,10 +11,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from nats.js import JetStreamContext
 
-from services.status.api import StatusApi
-from services.status.live import LiveHub
-from services.status.projection import apply_batch
-from services.status.views import ended_at_or_before
+from services.status.api.live import LiveHub
+from services.status.api.readings import StatusApi
+from services.status.store.projection import apply_batch
+from services.status.store.readings import ended_at_or_before
 from shared.api_views import ReadingView
 from shared.settings import StatusSettings
 from tests import factories as f

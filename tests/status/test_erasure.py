@@ -11,8 +11,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 from nats.js import JetStreamContext
 
-from services.status.erasure import ERASURE_LOCK, erase_user, hold_off_erasures
-from services.status.projection import apply_batch, record_poison
+from services.status.store.erasure import ERASURE_LOCK, erase_user, hold_off_erasures
+from services.status.store.projection import apply_batch, record_poison
 from shared.bus.consumer import Poison
 from shared.bus.publish import Publisher
 from tests import factories as f

@@ -13,8 +13,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from nats.js import JetStreamContext
 
-from services.status.api import StatusApi
-from services.status.projection import apply_batch
+from services.status.api.readings import StatusApi
+from services.status.store.projection import apply_batch
 from shared.settings import StatusSettings
 from tests import factories as f
 from tests.status.test_cancellation import AllProjected, event_types

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.status.live_text import LiveTexts
-from services.status.resume import Resume, TextCursor, parse_last_event_id
+from services.status.api.live_text import LiveTexts
+from services.status.api.resume import Resume, TextCursor, parse_last_event_id
 from shared.events.reading_delta import ReadingDelta
 
 

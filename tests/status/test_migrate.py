@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 import pytest
 
-from services.status.migrate import discover, migrate
+from services.status.store.migrate import discover, migrate
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""One classification of database errors (`services/status/outage.py`), checked against
+"""One classification of database errors (`services/status/store/outage.py`), checked against
 errors provoked from a real PostgreSQL, and what the projection and the API do with it:
 an away database is waited out (retry, 503), only data the database refuses is poison."""
 
@@ -14,9 +14,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from services.status.__main__ import project
-from services.status.api import database_unavailable
-from services.status.outage import data_refused, database_away
+from services.status.api.readings import database_unavailable
+from services.status.projection.handler import project
+from services.status.store.outage import data_refused, database_away
 from shared.bus.outcomes import Transient
 from shared.embedded.process import free_port
 from tests import factories as f

@@ -12,9 +12,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from services.status.bodygraph_svg import render_bodygraph
-from services.status.pages import DemoPages, load_chart_json
-from services.status.projection import apply_batch
+from services.status.store.projection import apply_batch
+from services.status.store.readings import chart_json as load_chart_json
+from services.status.web.bodygraph_svg import render_bodygraph
+from services.status.web.pages import DemoPages
 from shared.bus.consumer import Delivered
 from shared.http import middlewares
 from tests import factories as f

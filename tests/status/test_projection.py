@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from services.status.projection import apply_batch
-from services.status.views import get_reading, history
+from services.status.store.projection import apply_batch
+from services.status.store.readings import get_reading, history
 from tests import factories as f
 
 pytestmark = pytest.mark.integration
@@ -114,7 +114,7 @@ async def test_deltas_are_not_projected_however_many(pool: asyncpg.Pool) -> None
 
 
 async def test_the_json_built_by_postgres_is_the_documented_view(pool: asyncpg.Pool) -> None:
-    from services.status.views import get_reading_json
+    from services.status.store.readings import get_reading_json
     from shared.api_views import ReadingView
 
     rid, s = f.new_id(), f.Stream()

@@ -1,4 +1,4 @@
-"""Retention (`services/status/retention.py`) on a real PostgreSQL: expired history goes
+"""Retention (`services/status/store/retention.py`) on a real PostgreSQL: expired history goes
 in batches, one replica sweeps at a time, a database outage is waited out, and readings
 are never touched. And the stream's fill as status exports it, on a real JetStream."""
 
@@ -12,7 +12,8 @@ import pytest
 from nats.js import JetStreamContext
 from prometheus_client import REGISTRY
 
-from services.status.retention import (
+from services.status.projection.stream_watch import StreamWatch
+from services.status.store.retention import (
     APPLICATION_NAME,
     LOCK_KEY,
     Expiry,
@@ -21,7 +22,6 @@ from services.status.retention import (
     connector,
     expiries,
 )
-from services.status.stream_watch import StreamWatch
 from shared import names
 from shared.embedded.process import free_port
 from shared.settings import StatusSettings

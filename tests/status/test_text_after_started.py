@@ -14,9 +14,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from services.status.api import StatusApi
-from services.status.live import LiveEvent
-from services.status.projection import apply_batch
+from services.status.api.live import LiveEvent
+from services.status.api.readings import StatusApi
+from services.status.store.projection import apply_batch
 from shared.bus.live import send_piece
 from shared.events.reading_delta import ReadingDelta
 from shared.events.registry import encode

@@ -29,8 +29,8 @@ from tenacity import (
     stop_before_delay,
 )
 
-from services.reader.agents import build_prompt
 from services.reader.limiter import SharedLimiter
+from services.reader.prompt import build_prompt
 from services.reader.providers.base import Generation, TextSink
 from shared.bus.outcomes import Permanent, Transient
 from shared.events.chart import Chart

@@ -1,0 +1,1 @@
+"""The status HTTP API: readings, live SSE, commands, erasure, operator endpoints, access."""

@@ -1,0 +1,1 @@
+"""The status projection: the consumer handler, the max-deliveries watcher, the stream's fill."""

@@ -1,0 +1,1 @@
+"""Status's data: the pool, every query, migrations, retention, the outage classification."""
