@@ -16,7 +16,7 @@ export interface paths {
         put?: never;
         /**
          * Request a chart and a reading.
-         * @description `birth.place` is coordinates or a name (resolved offline); `birth.date` from 1800-01-01 to 2199-12-31 (the range supported with the DE440 ephemeris). A 422 names each invalid field.
+         * @description `birth.place` is coordinates or a name (resolved offline); `birth.date` from 1800-01-01 to 2199-12-31 (the range supported with the DE440 ephemeris). A 422 names each invalid field. A signed-in user's `user_id` is their `sub` (omit it). `priority: high` (tenants in `PRIORITY_TENANTS` only) overtakes normal readings at every stage.
          */
         post: operations["createReading"];
         delete?: never;
@@ -94,7 +94,7 @@ export interface paths {
         put?: never;
         /**
          * Write the reading again as a new version (same birth and chart input).
-         * @description An empty body keeps the agent and language.
+         * @description An empty body keeps the agent and language; `priority` is the new version's (`normal` when omitted).
          */
         post: operations["regenerateReading"];
         delete?: never;
@@ -167,7 +167,7 @@ export interface components {
         ReadingAccepted: {
             /**
              * Events Url
-             * @description Follow this (SSE) for live progress and text.
+             * @description Follow this (SSE) for live progress and text. With the API closed it carries a short-lived `access_token` for this reading's events alone, so a plain `EventSource(events_url)` needs no header.
              */
             events_url: string;
             /**
@@ -240,6 +240,13 @@ export interface components {
              * @enum {string}
              */
             language?: "en" | "de";
+            /**
+             * Priority
+             * @description `high` overtakes `normal` readings at every stage; only tenants in PRIORITY_TENANTS may ask for it (else 403).
+             * @default normal
+             * @enum {string}
+             */
+            priority?: "high" | "normal";
             /**
              * User Id
              * @default null
@@ -327,6 +334,12 @@ export interface components {
             error?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Events Url
+             * @description Follow this (SSE) for live progress and text; with the API closed it carries a short-lived `access_token` for this reading's events alone.
+             * @default null
+             */
+            events_url?: string | null;
             /** Id */
             id: string;
             /** Language */
@@ -363,6 +376,13 @@ export interface components {
              * @default null
              */
             language?: ("en" | "de") | null;
+            /**
+             * Priority
+             * @description Of the new version (not inherited): `high` overtakes `normal` work; only tenants in PRIORITY_TENANTS may ask for it (else 403).
+             * @default normal
+             * @enum {string}
+             */
+            priority?: "high" | "normal";
         };
         /**
          * RemovedRows
@@ -570,11 +590,20 @@ export interface operations {
                     "application/json": components["schemas"]["ReadingPage"];
                 };
             };
-            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
+            /** @description No valid API key, sign-in JWT or stream token (`errors` names `Authorization` or `access_token` and what is wrong with it). */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate. */
                     "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A signed-in user named another `user_id`. */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -645,11 +674,20 @@ export interface operations {
                     "application/json": components["schemas"]["ReadingAccepted"];
                 };
             };
-            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
+            /** @description No valid API key, sign-in JWT or stream token (`errors` names `Authorization` or `access_token` and what is wrong with it). */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate. */
                     "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `priority: high` is not allowed for this tenant (`PRIORITY_TENANTS`), or a signed-in user named another `user_id`; `errors` names the field. */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -743,7 +781,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
+            /** @description No valid API key, sign-in JWT or stream token (`errors` names `Authorization` or `access_token` and what is wrong with it). */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate. */
@@ -808,7 +846,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReadingCancelledAnswer"];
                 };
             };
-            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
+            /** @description No valid API key, sign-in JWT or stream token (`errors` names `Authorization` or `access_token` and what is wrong with it). */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate. */
@@ -896,7 +934,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
+            /** @description No valid API key, sign-in JWT or stream token (`errors` names `Authorization` or `access_token` and what is wrong with it). */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate. */
@@ -984,7 +1022,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
+            /** @description No valid API key, sign-in JWT or stream token (`errors` names `Authorization` or `access_token` and what is wrong with it). */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate. */
@@ -1062,11 +1100,20 @@ export interface operations {
                     "application/json": components["schemas"]["ReadingAccepted"];
                 };
             };
-            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
+            /** @description No valid API key, sign-in JWT or stream token (`errors` names `Authorization` or `access_token` and what is wrong with it). */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate. */
                     "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description `priority: high` is not allowed for this tenant (`PRIORITY_TENANTS`); `errors` names `priority`. */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -1155,11 +1202,20 @@ export interface operations {
                     "application/json": components["schemas"]["UserReadingsErased"];
                 };
             };
-            /** @description No valid API key (`X-API-Key` or `Authorization: Bearer`). */
+            /** @description No valid API key, sign-in JWT or stream token (`errors` names `Authorization` or `access_token` and what is wrong with it). */
             401: {
                 headers: {
                     /** @description `Bearer`: how to authenticate. */
                     "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A signed-in user named another user. */
+            403: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

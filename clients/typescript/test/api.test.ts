@@ -41,7 +41,7 @@ describe("a reading, end to end", () => {
     expect(accepted.id).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(accepted.events_url).toContain(`${stack.baseUrl}/v1/readings/${accepted.id}/events`); // the gateway
     // A closed API puts a token for this stream alone in the URL (EventSource sends no headers).
-    if (stack.authEnforced) expect(new URL(accepted.events_url).searchParams.get("access_token")).toBeTruthy();
+    expect(new URL(accepted.events_url).searchParams.get("access_token")).toBeTruthy();
     firstId = accepted.id;
 
     const early = await client.get(accepted.id);
@@ -132,6 +132,24 @@ it("works without the gateway too: intake and status on origins of their own", a
   expect((await direct.get(accepted.id)).id).toBe(accepted.id);
 });
 
+it("works with an API key (X-API-Key; the events read through fetch with the key)", async () => {
+  const server = createClient({ baseUrl: stack.baseUrl, apiKey: stack.apiKey });
+  const accepted = await server.submit(birth("server-side-user"));
+  const seen: string[] = [];
+  const last = await server.follow(accepted, (event) => seen.push(event.type));
+  expect(last.type).toBe("reading.generated");
+  expect(seen).toContain("reading.delta");
+  const page = await eventually(() => server.list("server-side-user"), (p) => p.items.length === 1);
+  expect(page.items.map((r) => r.id)).toEqual([accepted.id]);
+  // Operations the client does not wrap, typed all the same.
+  const { data, response } = await server.api.GET("/v1/readings/{id}/bodygraph.svg", {
+    params: { path: { id: accepted.id } },
+    parseAs: "text",
+  });
+  expect(response.status).toBe(200);
+  expect(data).toContain("<svg");
+});
+
 describe("refusals, as typed problem+json", () => {
   it("names each invalid field of a 422", async () => {
     const client = await clientFor(USER);
@@ -154,11 +172,19 @@ describe("refusals, as typed problem+json", () => {
     expect(error.problem.title).toBeTruthy();
   });
 
-  it.runIf(stack.authEnforced)("refuses a request without a token (401)", async () => {
+  it("refuses no token (401), naming another user (403), another user's reading (404)", async () => {
     const anonymous = createClient({ baseUrl: stack.baseUrl });
     const error = await anonymous.list(USER).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).status).toBe(401);
+    const someone = await clientFor("someone-else");
+    const refused = await someone.submit(birth(USER)).catch((e: unknown) => e); // not their user_id
+    expect(refused).toBeInstanceOf(ApiError);
+    expect((refused as ApiError).problem.status).toBe(403);
+    const mine = await (await clientFor(USER)).submit(birth());
+    const theirs = await someone.get(mine.id).catch((e: unknown) => e); // another user's: 404
+    expect(theirs).toBeInstanceOf(ApiError);
+    expect((theirs as ApiError).status).toBe(404);
   });
 });
 

@@ -41,10 +41,10 @@ export interface StackInfo {
   /** The origin the browser test serves its page from (allowed by CORS). */
   pageOrigin: string;
   pagePort: number;
+  /** An API key (tenant `servers`), as a server-side client would send it. */
+  apiKey: string;
   /** To sign test JWTs with (RS256, `kid` set). */
   privateJwk: JWK;
-  /** Whether the services check bearer tokens (the auth module is present). */
-  authEnforced: boolean;
   llmText: string;
 }
 
@@ -70,6 +70,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const jwks = await serveJwks(publicJwk);
     cleanup.servers.push(jwks.server);
 
+    const apiKey = `test-key-${randomUUID()}`;
     const ports = await freePorts(12);
     const take = (): number => {
       const port = ports.pop();
@@ -101,6 +102,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       AUTH_JWKS_URL: jwks.url,
       AUTH_ISSUER: ISSUER,
       AUTH_AUDIENCE: AUDIENCE,
+      API_KEYS: `servers=${apiKey}`,
     };
 
     // The test LLM: first token after half a second, then a piece every 150 ms.
@@ -120,7 +122,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
       const answers = await Promise.all(probes.map((u) => httpOk(u)));
       return answers.every(Boolean);
     }, cleanup);
-    const authEnforced = (await fetch(`${status}/v1/readings?user_id=probe`)).status === 401;
 
     project.provide("stack", {
       baseUrl: gateway,
@@ -128,8 +129,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       statusUrl: status,
       pageOrigin,
       pagePort,
+      apiKey,
       privateJwk,
-      authEnforced,
       llmText: LLM_TEXT,
     });
   } catch (error) {
