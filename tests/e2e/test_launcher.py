@@ -36,7 +36,7 @@ def launch(
 
 def free_ports_in_a_row(n: int) -> int:
     """The first of `n` consecutive free ports (a cluster's nodes take a base and the next),
-    below the kernel's ephemeral range, where `free_port()` and outgoing connections are."""
+    below the kernel's ephemeral range (outgoing connections take ports above it)."""
     for _ in range(200):
         base = random.randrange(20_000, 32_000 - n)
         if not any(port_open(p) for p in range(base, base + n)):
