@@ -135,7 +135,7 @@ class Output:
             )
             self.err.out(json.dumps({"error": body}, ensure_ascii=False), highlight=False)
             return
-        self.err.print(Text.assemble(("error: ", "bold red"), str(exc)))
+        self.err.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)  # one line
         if isinstance(exc, ApiError):
             for fe in exc.errors:
                 self.err.print(Text.assemble("  ", (fe.field, "bold"), f": {fe.message}"))
