@@ -65,8 +65,8 @@ promtool: install ## promtool for the alert rules' unit tests: unpacked from Deb
 	  install -m 0755 $$tmp/usr/bin/promtool $(VENV)/bin/promtool && \
 	  rm -rf $$tmp; }
 
-pytest: install chromium promtool ## pytest on one NATS server (T=path narrows)
-	$(VENV)/bin/pytest $(T)
+pytest: install chromium promtool ## pytest on one NATS server, two xdist workers: stacks on one, the rest on the other (T=path narrows)
+	$(VENV)/bin/pytest -n 2 --dist loadgroup $(T)
 
 pytest-cluster: install ## The tests marked `cluster` again, on a 3-node NATS cluster at R3
 	TEST_NATS_CLUSTER=3 $(VENV)/bin/pytest -m cluster $(T)

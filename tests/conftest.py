@@ -1,7 +1,7 @@
 """Session fixtures: a real NATS server (JetStream) and a real PostgreSQL.
 
 Both start from their wheels on free ports in temporary folders, once per
-test session. `TEST_NATS_CLUSTER=3` starts three clustered NATS servers
+test session (per xdist worker). `TEST_NATS_CLUSTER=3` starts three clustered NATS servers
 instead of one, with every stream at three replicas (`tests/bus.py`).
 `TEST_NATS_URL` / `TEST_DATABASE_URL` in the environment point the tests at
 existing servers instead. Each test that touches the bus gets a clean
@@ -34,6 +34,20 @@ def pytest_configure(config: pytest.Config) -> None:
     if cluster_size() > 1:
         # Before any service or settings object reads it: the whole run at R3.
         os.environ.setdefault("STREAM_REPLICAS", str(cluster_size()))
+
+
+# Tests that start the services as processes (a stack each) run one after another on
+# one worker when `make test` runs pytest-xdist (`--dist loadgroup`); the rest share
+# the other worker. Two stacks at once on two cores would only make them wait.
+STACK_DIRS = ("e2e", "browser", "hdq")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(__file__).parent
+    for item in items:
+        parts = item.path.relative_to(root).parts if item.path.is_relative_to(root) else ()
+        if parts and parts[0] in STACK_DIRS:
+            item.add_marker(pytest.mark.xdist_group("stacks"))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
