@@ -7,7 +7,7 @@ with these declarations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from nats.js import JetStreamContext
 from nats.js.api import (
@@ -96,39 +96,40 @@ class ConsumerSpec:
 # messages fast. Reader work is an LLM call: it heartbeats with in_progress().
 # Chart and reader read each priority with its own durable (`lanes`), the high one
 # first (`shared.bus.consumer`); the normal lanes keep their names from before.
-CHART_HIGH = ConsumerSpec(
-    durable=names.CHART_HIGH_CONSUMER,
-    filter_subjects=(names.subject_filter(reading_requested.TYPE, "high"),),
-    ack_wait_s=10.0,
-    max_deliver=5,
-    max_ack_pending=4096,
-    description="chart service: high-priority reading.requested -> chart.calculated",
+def _with_high_lane(spec: ConsumerSpec, durable: str, event_type: str) -> ConsumerSpec:
+    """`spec` with a high-priority lane: the same limits, its own durable and subject."""
+    service, _, work = spec.description.partition(": ")
+    high = replace(
+        spec, durable=durable,
+        filter_subjects=(names.subject_filter(event_type, "high"),),
+        description=f"{service}: high-priority {work}",
+    )  # fmt: skip
+    return replace(spec, high=high)
+
+
+CHART = _with_high_lane(
+    ConsumerSpec(
+        durable=names.CHART_CONSUMER,
+        filter_subjects=(names.subject_filter(reading_requested.TYPE),),
+        ack_wait_s=10.0,
+        max_deliver=5,
+        max_ack_pending=4096,
+        description="chart service: reading.requested -> chart.calculated",
+    ),
+    names.CHART_HIGH_CONSUMER,
+    reading_requested.TYPE,
 )
-CHART = ConsumerSpec(
-    durable=names.CHART_CONSUMER,
-    filter_subjects=(names.subject_filter(reading_requested.TYPE),),
-    ack_wait_s=10.0,
-    max_deliver=5,
-    max_ack_pending=4096,
-    description="chart service: reading.requested -> chart.calculated",
-    high=CHART_HIGH,
-)
-READER_HIGH = ConsumerSpec(
-    durable=names.READER_HIGH_CONSUMER,
-    filter_subjects=(names.subject_filter(chart_calculated.TYPE, "high"),),
-    ack_wait_s=15.0,
-    max_deliver=6,
-    max_ack_pending=20000,
-    description="reader service: high-priority chart.calculated -> reading.*",
-)
-READER = ConsumerSpec(
-    durable=names.READER_CONSUMER,
-    filter_subjects=(names.subject_filter(chart_calculated.TYPE),),
-    ack_wait_s=15.0,
-    max_deliver=6,
-    max_ack_pending=20000,
-    description="reader service: chart.calculated -> reading.*",
-    high=READER_HIGH,
+READER = _with_high_lane(
+    ConsumerSpec(
+        durable=names.READER_CONSUMER,
+        filter_subjects=(names.subject_filter(chart_calculated.TYPE),),
+        ack_wait_s=15.0,
+        max_deliver=6,
+        max_ack_pending=20000,
+        description="reader service: chart.calculated -> reading.*",
+    ),
+    names.READER_HIGH_CONSUMER,
+    chart_calculated.TYPE,
 )
 STATUS = ConsumerSpec(
     durable=names.STATUS_CONSUMER,
