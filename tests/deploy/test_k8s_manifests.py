@@ -63,7 +63,7 @@ PUBLIC_API = (
 NOT_PUBLIC = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs",
               "/docs/static/swagger-ui.css", "/", "/demo-config.json", "/static/app.js",
               "/v1/pipeline", "/v1/dead-letters")  # fmt: skip
-# What probes and scrapes call: none of it behind the API key (shared/auth.py).
+# What probes and scrapes call: none of it behind the API key (shared/auth/).
 OPS_PATHS = {"/healthz", "/readyz", "/metrics"}
 
 
